@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set everything up and run the nightly job on the sample logs with the embedded defaults
+# (SQLite usage database, DuckDB warehouse file, reports on disk, emails to the outbox folder).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PREFECT_SERVER_ANALYTICS_ENABLED=false
+export PREFECT_HOME=${PREFECT_HOME:-$PWD/.prefect}
+exec .venv/bin/usage-etl nightly --as-of 2026-11-23 "$@"
