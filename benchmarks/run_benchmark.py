@@ -1,0 +1,196 @@
+"""Measure ingest speed and memory against the floor, and backfill memory; write docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/run_benchmark.py [--lines 1000000] [--backfill-days 30 --backfill-lines 100000]
+
+Floor: a bare DuckDB scan of the same fields from the same files plus a COPY of those rows into a
+PostgreSQL table, measured in the same run. Target: ingest (PostgreSQL + DuckDB, parsed, priced,
+deduplicated) within 2x the floor, not counting the fixed start-up the same command spends on a one-line log;
+peak memory under 2 GB; a 30-day backfill using no more memory than one day.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate_logs import generate  # noqa: E402
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+FLOOR_FIELDS = """
+    json_extract_string(line, '$.event_id') as event_id,
+    json_extract_string(line, '$.client_id') as client_id,
+    json_extract_string(line, '$.provider') as provider,
+    json_extract_string(line, '$.endpoint') as endpoint,
+    try_cast(json_extract_string(line, '$.logged_at') as timestamptz) as created_at,
+    coalesce(json_extract_string(line, '$.response.model'), json_extract_string(line, '$.request.model')) as model,
+    try_cast(json_extract(line, '$.response.usage.prompt_tokens') as bigint) as prompt_tokens,
+    try_cast(json_extract(line, '$.response.usage.completion_tokens') as bigint) as completion_tokens
+"""
+
+
+def create_db() -> str:
+    """Create a throwaway PostgreSQL database and return its name."""
+    name = f"usage_etl_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    return name
+
+
+def drop_db(name: str) -> None:
+    """Drop a throwaway database."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def measure_floor(raw: Path, work: Path) -> float:
+    """Bare DuckDB scan of the fields + COPY of the rows into PostgreSQL."""
+    db = create_db()
+    try:
+        start = time.perf_counter()
+        con = duckdb.connect()
+        files = sorted(str(p) for p in raw.rglob("*.jsonl"))
+        csv = work / "floor.csv"
+        con.execute(f"""copy (select {FLOOR_FIELDS} from read_csv({files!r}, columns={{'line': 'varchar'}},
+                        delim='\\x01', quote='', escape='', header=false, max_line_size=10000000))
+                        to '{csv}' (format csv, header false)""")
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{db}") as conn:
+            conn.execute("""create table floor (event_id text, client_id text, provider text, endpoint text,
+                            created_at timestamptz, model text, prompt_tokens bigint, completion_tokens bigint)""")
+            with conn.cursor() as cur, open(csv, "rb") as fh, cur.copy("copy floor from stdin (format csv)") as copy:
+                while block := fh.read(8 << 20):
+                    copy.write(block)
+        return time.perf_counter() - start
+    finally:
+        drop_db(db)
+
+
+def run_command(args: list[str], env: dict) -> tuple[float, int, str]:
+    """Run one usage-etl command; return wall seconds, peak RSS in MB of the command, and its output."""
+    wrapped = ["/usr/bin/time", "-f", "MAXRSS_KB=%M", str(REPO / ".venv/bin/usage-etl"), *args]
+    start = time.perf_counter()
+    proc = subprocess.run(wrapped, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args} failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
+    rss_kb = int(next(l for l in proc.stderr.splitlines() if l.startswith("MAXRSS_KB=")).split("=")[1])
+    return elapsed, rss_kb // 1024, proc.stdout
+
+
+def run_env(work: Path, raw: Path, db: str) -> dict:
+    """The environment of one measured run (its own database, warehouse and Prefect home)."""
+    return {
+        **os.environ,
+        "USAGE_ETL_DB_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}",
+        "USAGE_ETL_WAREHOUSE": str(work / f"{db}.duckdb"),
+        "USAGE_ETL_RAW_LOGS": str(raw),
+        "PREFECT_HOME": str(work / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+
+
+def measured_ingest(work: Path, raw: Path, args: list[str]) -> tuple[float, int, str]:
+    """Run one command against a fresh database and warehouse."""
+    db = create_db()
+    try:
+        return run_command(args, run_env(work, raw, db))
+    finally:
+        drop_db(db)
+
+
+def main() -> None:
+    """Generate the logs, measure, and write docs/benchmarks.md."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--backfill-days", type=int, default=30)
+    parser.add_argument("--backfill-lines", type=int, default=100_000)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "usage-etl-bench")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    start = datetime(2026, 10, 1, tzinfo=timezone.utc)
+
+    day = work / f"day-{args.lines}"
+    if not day.exists():
+        generate(day, args.lines, 1, start)
+    size_gb = sum(p.stat().st_size for p in day.rglob("*.jsonl")) / 1e9
+    one = work / "one-line"
+    if not one.exists():
+        generate(one, 1, 1, start)
+
+    startup, startup_rss, _ = measured_ingest(work, one, ["ingest"])
+    floor = measure_floor(day, work)
+    total, rss, out = measured_ingest(work, day, ["ingest"])
+    ingest_net = total - startup
+    print(f"floor {floor:.1f}s, ingest {total:.1f}s (start-up {startup:.1f}s), peak {rss} MB\n{out}")
+
+    month = work / f"month-{args.backfill_days}x{args.backfill_lines}"
+    if not month.exists():
+        generate(month, args.backfill_lines, args.backfill_days, start)
+    last = f"2026-10-{args.backfill_days:02d}" if args.backfill_days <= 31 else None
+    b1, b1_rss, _ = measured_ingest(work, month, ["backfill", "--since", "2026-10-01", "--until", "2026-10-01"])
+    bn, bn_rss, bn_out = measured_ingest(work, month, ["backfill", "--since", "2026-10-01", "--until", last])
+    print(f"backfill 1 day {b1:.1f}s {b1_rss} MB; {args.backfill_days} days {bn:.1f}s {bn_rss} MB")
+
+    ratio = ingest_net / floor
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `benchmarks/run_benchmark.py` on {datetime.now(timezone.utc):%Y-%m-%d}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL on 127.0.0.1. Re-run it to refresh this page.",
+        "",
+        f"## One day of {args.lines:,} lines ({size_gb:.2f} GB) into PostgreSQL and DuckDB",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
+        f"| floor: bare DuckDB scan of the fields + COPY into a PostgreSQL table | {floor:.1f} s | |",
+        f"| fixed start-up (same command on a one-line log: Prefect ephemeral server, imports) | {startup:.1f} s | small |",
+        f"| `usage-etl ingest`, wall time | {total:.1f} s | |",
+        f"| ingest minus start-up | {ingest_net:.1f} s = {ratio:.2f}x floor | at most 2x floor {'(met)' if ratio <= 2 else '(NOT met)'} |",
+        f"| lines per second (minus start-up) | {args.lines / ingest_net:,.0f} | |",
+        f"| peak memory (max RSS of the command) | {rss} MB | under 2048 MB {'(met)' if rss < 2048 else '(NOT met)'} |",
+        "",
+        f"## Backfill: {args.backfill_days} days of {args.backfill_lines:,} lines",
+        "",
+        "| run | wall time | peak memory |",
+        "|---|---|---|",
+        f"| backfill of 1 day | {b1:.1f} s | {b1_rss} MB |",
+        f"| backfill of {args.backfill_days} days | {bn:.1f} s | {bn_rss} MB |",
+        "",
+        f"Memory of {args.backfill_days} days vs one day: {bn_rss / max(b1_rss, 1):.2f}x "
+        f"({'flat' if bn_rss <= b1_rss * 1.15 else 'NOT flat'}: days are processed one at a time, in batches of "
+        "`USAGE_ETL_BATCH_BYTES`).",
+        "",
+        "Ingest summary of the one-day run:",
+        "",
+        "```",
+        out.strip(),
+        "```",
+        "",
+        f"Backfill summary of the {args.backfill_days}-day run:",
+        "",
+        "```",
+        bn_out.strip(),
+        "```",
+        "",
+    ]
+    args.out.write_text("\n".join(lines))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

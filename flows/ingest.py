@@ -1,0 +1,122 @@
+"""Ingest flows: read new raw lines → parse → price → load the warehouse → load the usage database.
+
+`ingest` reads whatever is new since the last run (safe at any time, any number of times);
+`backfill` re-reads whole day partitions from scratch and replaces their rows, one day per transaction.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from prefect import flow
+
+from tasks.ingest import (
+    add_to_usage_db,
+    add_to_warehouse,
+    list_raw_files,
+    load_into_usage_db,
+    load_into_warehouse,
+    parse_lines,
+    price_lines,
+    publish_summary,
+    refresh_models,
+)
+from usage_etl import warehouse
+from usage_etl.db.engine import open_usage_db
+from usage_etl.ingest import IngestSummary, plan_batches
+from usage_etl.rawlog import partition_day
+from usage_etl.settings import Settings
+from usage_etl.usage_db import UsageDatabase
+
+
+@flow(name="ingest", log_prints=False)
+def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> IngestSummary:
+    """Load every complete raw line not loaded before.
+
+    Args:
+        raw_logs: the raw-logs root; USAGE_ETL_RAW_LOGS when None.
+        settings: the job's settings; read from the environment when None.
+    """
+    settings = settings or Settings()
+    root = Path(raw_logs) if raw_logs else settings.raw_logs
+    started_at = datetime.now(timezone.utc)
+    files = list_raw_files(root)
+    engine = open_usage_db(settings.db_url)
+    usage_db = UsageDatabase(engine)
+    con = warehouse.open_warehouse(settings.warehouse)
+    try:
+        summary = IngestSummary(files=len(files))
+        for batch in plan_batches(root, files, usage_db.file_states(), settings.batch_bytes):
+            counts = parse_lines(con, batch)
+            counts = price_lines(con, engine, counts)
+            load_into_warehouse(con)
+            counts = load_into_usage_db(con, usage_db, batch, counts)
+            summary.add(counts)
+            summary.bytes += batch.bytes
+        refresh_models(con, settings.timezone)
+        summary.finish()
+        usage_db.record_run("ingest", started_at, summary.to_dict())
+        publish_summary("ingest", summary)
+        return summary
+    finally:
+        con.close()
+        engine.dispose()
+
+
+@flow(name="backfill", log_prints=False)
+def backfill(since: date, until: date, raw_logs: str | None = None, settings: Settings | None = None,
+             progress: bool = False) -> IngestSummary:
+    """Re-read the day partitions from `since` to `until` and replace their rows, re-priced with today's prices.
+
+    Args:
+        since: first day partition (YYYY/MM/DD folder) to re-read.
+        until: last day partition, included.
+        raw_logs: the raw-logs root; USAGE_ETL_RAW_LOGS when None.
+        settings: the job's settings; read from the environment when None.
+        progress: show a progress bar on the terminal.
+    """
+    settings = settings or Settings()
+    root = Path(raw_logs) if raw_logs else settings.raw_logs
+    started_at = datetime.now(timezone.utc)
+    files = list_raw_files(root, since, until)
+    days: dict[date, list[str]] = {}
+    for raw_file in files:
+        days.setdefault(partition_day(raw_file), []).append(raw_file)
+    engine = open_usage_db(settings.db_url)
+    usage_db = UsageDatabase(engine)
+    con = warehouse.open_warehouse(settings.warehouse)
+    bar = _progress_bar(sum((root / f).stat().st_size for f in files), progress)
+    try:
+        summary = IngestSummary(files=len(files))
+        for day in sorted(days):
+            bar.set_description(day.isoformat())
+            with warehouse.transaction(con), usage_db.transaction() as tx:
+                warehouse.forget_files(con, days[day])
+                summary.replaced += tx.forget_files(days[day])
+                for batch in plan_batches(root, days[day], {}, settings.batch_bytes):
+                    counts = parse_lines(con, batch)
+                    counts = price_lines(con, engine, counts)
+                    add_to_warehouse(con)
+                    counts = add_to_usage_db(con, tx, batch, counts)
+                    summary.add(counts)
+                    summary.bytes += batch.bytes
+                    bar.update(sum(c.bytes_read for c in batch.chunks))
+        bar.close()
+        refresh_models(con, settings.timezone)
+        summary.finish()
+        usage_db.record_run("backfill", started_at, summary.to_dict())
+        publish_summary("backfill", summary)
+        return summary
+    finally:
+        con.close()
+        engine.dispose()
+
+
+def _progress_bar(total_bytes: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total_bytes, unit="B", unit_scale=True, disable=not enabled, leave=False)
+
+
+if __name__ == "__main__":
+    ingest()

@@ -1,0 +1,142 @@
+"""End-to-end runs of the ingest and backfill flows on real SQLite / PostgreSQL and a DuckDB file."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+import pytest
+from sqlalchemy import create_engine, select, func
+
+from usage_etl.db.schema import rejected_lines, usage_logs
+from tests.flows.conftest import SEED_COST, groq_call, line, write
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def _usage_totals(db_url: str) -> tuple[int, Decimal]:
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        costs = conn.execute(select(usage_logs.c.cost_usd)).scalars().all()
+    engine.dispose()
+    return len(costs), sum((Decimal(c) for c in costs if c is not None), Decimal(0))
+
+
+def _warehouse_totals(path) -> tuple[int, Decimal]:
+    con = duckdb.connect(str(path), read_only=True)
+    n, cost = con.execute("select count(*), coalesce(sum(cost_usd), 0) from usage_logs").fetchone()
+    con.close()
+    return n, Decimal(cost)
+
+
+def test_ingest_twice_changes_nothing_and_counts_each_call_once(db_url, make_settings, tmp_path):
+    from flows.ingest import ingest
+
+    settings = make_settings(db_url)
+    raw = settings.raw_logs
+    body = b"".join(line(groq_call(f"e{i}", f"2026-11-10T12:00:0{i}Z")) for i in range(3))
+    write(raw, "2026/11/10/bot-1.jsonl", body + line(groq_call("e0", "2026-11-10T12:00:00Z")))  # a retried line
+    first = ingest(settings=settings)
+    assert (first.lines, first.loaded, first.duplicates, first.rejected) == (4, 3, 1, 0)
+    assert first.cost_usd == 3 * SEED_COST
+    second = ingest(settings=settings)
+    assert (second.lines, second.loaded) == (0, 0)
+    assert _usage_totals(db_url) == (3, Decimal("0.0004551"))
+    assert _warehouse_totals(settings.warehouse) == (3, Decimal("0.0004551"))
+
+
+def test_half_written_last_line_is_loaded_once_when_finished(db_url, make_settings):
+    from flows.ingest import ingest
+
+    settings = make_settings(db_url)
+    full = line(groq_call("e2", "2026-11-10T12:00:02Z"))
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl", line(groq_call("e1", "2026-11-10T12:00:01Z")) + full[:40])
+    first = ingest(settings=settings)
+    assert (first.lines, first.loaded, first.rejected) == (1, 1, 0)
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl", full[40:], mode="ab")
+    second = ingest(settings=settings)
+    assert (second.lines, second.loaded, second.rejected) == (1, 1, 0)
+    assert ingest(settings=settings).lines == 0
+    assert _usage_totals(db_url) == (2, 2 * SEED_COST)
+
+
+def test_gzip_and_crlf_files_and_lines_without_event_id(db_url, make_settings):
+    from flows.ingest import ingest
+
+    settings = make_settings(db_url)
+    no_id = line(groq_call(None, "2026-11-10T13:00:00Z"))
+    write(settings.raw_logs, "2026/11/10/old-1.jsonl.gz", line(groq_call("g1", "2026-11-10T12:00:00Z")) + no_id)
+    write(settings.raw_logs, "2026/11/10/win-1.jsonl", no_id.replace(b"\n", b"\r\n"))  # same call, CRLF copy
+    summary = ingest(settings=settings)
+    assert (summary.lines, summary.loaded, summary.duplicates) == (3, 2, 1)
+    assert _usage_totals(db_url) == (2, 2 * SEED_COST)
+
+
+def test_bad_lines_go_to_the_quarantine_with_file_line_and_reason(db_url, make_settings):
+    from flows.ingest import ingest
+
+    settings = make_settings(db_url)
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl",
+          line(groq_call("ok", "2026-11-10T12:00:00Z")) + b"{not json\n" + b'\xff\xfe\n' + b"[1, 2]\n")
+    summary = ingest(settings=settings)
+    assert (summary.loaded, summary.rejected) == (1, 3)
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(rejected_lines.c.raw_file, rejected_lines.c.raw_line, rejected_lines.c.raw_text)
+                            .order_by(rejected_lines.c.raw_line)).all()
+    engine.dispose()
+    assert [(r.raw_file, r.raw_line) for r in rows] == [("2026/11/10/bot-1.jsonl", n) for n in (2, 3, 4)]
+    assert rows[0].raw_text == "{not json"
+    assert ingest(settings=settings).rejected == 0  # quarantined once, not again on the next run
+
+
+def test_backfill_replaces_a_day_and_leaves_the_others(db_url, make_settings):
+    from flows.ingest import backfill, ingest
+
+    settings = make_settings(db_url)
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl", line(groq_call("d10", "2026-11-10T12:00:00Z")))
+    write(settings.raw_logs, "2026/11/11/bot-1.jsonl", line(groq_call("d11", "2026-11-11T12:00:00Z")))
+    ingest(settings=settings)
+    summary = backfill(since=date(2026, 11, 11), until=date(2026, 11, 11), settings=settings)
+    assert (summary.files, summary.replaced, summary.loaded) == (1, 1, 1)
+    assert _usage_totals(db_url) == (2, 2 * SEED_COST)
+    assert _warehouse_totals(settings.warehouse) == (2, 2 * SEED_COST)
+
+
+KILL_SCRIPT = """
+import os, sys
+from usage_etl import usage_db
+def killed(*args, **kwargs):
+    os._exit(9)  # the process dies after the warehouse load, before the usage database load
+usage_db.UsageDbTransaction.load_calls = killed
+from flows.ingest import ingest
+from usage_etl.settings import Settings
+ingest(settings=Settings())
+"""
+
+
+def test_run_killed_between_warehouse_and_usage_db_then_rerun_equals_one_clean_run(db_url, make_settings, tmp_path):
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.ingest import ingest
+
+    killed = make_settings(db_url, "killed")
+    body = b"".join(line(groq_call(f"k{i}", f"2026-11-10T12:00:{i:02d}Z", prompt=100 + i)) for i in range(20))
+    write(killed.raw_logs, "2026/11/10/bot-1.jsonl", body)
+    env = {**os.environ, "USAGE_ETL_DB_URL": db_url, "USAGE_ETL_WAREHOUSE": str(killed.warehouse),
+           "USAGE_ETL_RAW_LOGS": str(killed.raw_logs), "PREFECT_API_URL": PREFECT_API_URL.value() or ""}
+    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 9, proc.stderr[-2000:]
+    assert _warehouse_totals(killed.warehouse)[0] == 20  # the warehouse got the batch
+    assert _usage_totals(db_url)[0] == 0  # the usage database did not
+    rerun = ingest(settings=killed)
+    assert rerun.loaded == 20
+    clean = make_settings(f"sqlite:///{tmp_path / 'clean.sqlite'}", "clean")
+    ingest(settings=clean)
+    assert _usage_totals(db_url) == _usage_totals(clean.db_url)
+    assert _warehouse_totals(killed.warehouse) == _warehouse_totals(clean.warehouse)
+    assert _usage_totals(clean.db_url)[0] == 20

@@ -1,0 +1,207 @@
+"""The ingest's steps on one batch of raw lines, with no Prefect in sight: stage, parse, price, load.
+
+A batch lives in temp tables of the warehouse's DuckDB connection: raw_lines → parsed_calls /
+rejected_batch → priced_calls → batch_calls. The flows in flows/ call these steps in order.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine
+
+from usage_etl import warehouse
+from usage_etl.parse import parse_raw_lines
+from usage_etl.pricing.price_table import build_price_table, price_calls
+from usage_etl.rawlog import Chunk, FileState, chunk_to_arrow, read_chunks
+from usage_etl.usage_db import UsageDbTransaction
+
+INVALID_UTF8_REASON = "not valid UTF-8 text"
+
+
+@dataclass
+class Batch:
+    """Complete lines from one or more files, read together, and where each file stands after them."""
+
+    chunks: list[Chunk]
+    states: dict[str, FileState]
+
+    @property
+    def bytes(self) -> int:
+        """Count the raw bytes in the batch."""
+        return sum(c.bytes_read for c in self.chunks)
+
+
+@dataclass
+class BatchCounts:
+    """What one batch did."""
+
+    lines: int = 0
+    blank: int = 0
+    calls: int = 0
+    rejected: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    unpriced: int = 0
+    no_usage: int = 0
+    errors: int = 0
+    cost_usd: Decimal = Decimal(0)
+    reject_reasons: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest or backfill run did, for the operator."""
+
+    files: int = 0
+    bytes: int = 0
+    lines: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    unpriced: int = 0
+    no_usage: int = 0
+    errors: int = 0
+    cost_usd: Decimal = Decimal(0)
+    replaced: int = 0
+    reject_reasons: Counter = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    elapsed: float = 0.0
+
+    def add(self, counts: BatchCounts) -> None:
+        """Fold one batch's counts into the run's."""
+        self.lines += counts.lines
+        self.loaded += counts.loaded
+        self.duplicates += counts.duplicates
+        self.rejected += counts.rejected
+        self.unpriced += counts.unpriced
+        self.no_usage += counts.no_usage
+        self.errors += counts.errors
+        self.cost_usd += counts.cost_usd
+        self.reject_reasons.update(counts.reject_reasons)
+
+    def finish(self) -> "IngestSummary":
+        """Stop the clock."""
+        self.elapsed = time.monotonic() - self.started
+        return self
+
+    @property
+    def lines_per_second(self) -> float:
+        """Lines read per second of the run."""
+        return self.lines / self.elapsed if self.elapsed > 0 else 0.0
+
+    def to_dict(self) -> dict:
+        """The summary as plain JSON-able values (money as a decimal string)."""
+        return {
+            "files": self.files,
+            "bytes": self.bytes,
+            "lines": self.lines,
+            "loaded": self.loaded,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "top_reject_reasons": self.reject_reasons.most_common(5),
+            "unpriced": self.unpriced,
+            "no_usage": self.no_usage,
+            "errors": self.errors,
+            "total_cost_usd": str(self.cost_usd),
+            "replaced": self.replaced,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "lines_per_second": round(self.lines_per_second, 1),
+        }
+
+    def to_text(self) -> str:
+        """The summary as the lines the CLI prints."""
+        out = [
+            f"files            {self.files}",
+            f"lines read       {self.lines}",
+            f"loaded           {self.loaded}",
+            f"duplicates       {self.duplicates}",
+            f"rejected         {self.rejected}",
+        ]
+        for reason, n in self.reject_reasons.most_common(5):
+            out.append(f"  {n:>6}  {reason}")
+        out += [
+            f"unpriced calls   {self.unpriced + self.no_usage}"
+            + (f" (no price: {self.unpriced}, no usage logged: {self.no_usage})" if self.unpriced + self.no_usage else ""),
+            f"errors           {self.errors}",
+            f"total cost       ${self.cost_usd:f}",
+            f"elapsed          {self.elapsed:.2f} s",
+            f"lines per second {self.lines_per_second:,.0f}",
+        ]
+        if self.replaced:
+            out.insert(1, f"replaced calls   {self.replaced}")
+        return "\n".join(out)
+
+
+def plan_batches(root: Path, raw_files: list[str], states: dict[str, FileState], batch_bytes: int) -> Iterator[Batch]:
+    """Read the unread complete lines of `raw_files`, grouped into batches of about `batch_bytes`."""
+    chunks: list[Chunk] = []
+    after: dict[str, FileState] = {}
+    size = 0
+    for raw_file in raw_files:
+        for chunk in read_chunks(root, raw_file, states.get(raw_file, FileState()), batch_bytes):
+            chunks.append(chunk)
+            after[raw_file] = chunk.state
+            size += chunk.bytes_read
+            if size >= batch_bytes:
+                yield Batch(chunks, after)
+                chunks, after, size = [], {}, 0
+    if chunks:
+        yield Batch(chunks, after)
+
+
+def stage_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> int:
+    """Make the batch's lines the `raw_lines` view of the connection; return the line count."""
+    tables = [chunk_to_arrow(c) for c in batch.chunks if len(c.lines)]
+    table = pa.concat_tables(tables) if tables else pa.table(
+        {"raw_file": pa.array([], pa.string()), "raw_line": pa.array([], pa.int64()), "line": pa.array([], pa.large_string())}
+    )
+    con.register("raw_lines", table)  # scanned in place: copying a gigabyte of text into a table costs seconds
+    return table.num_rows
+
+
+def parse_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> BatchCounts:
+    """Parse `raw_lines` into `parsed_calls` and `rejected_batch`, adding lines that were not UTF-8."""
+    parsed = parse_raw_lines(con, "raw_lines")
+    invalid = [(c.raw_file, n, INVALID_UTF8_REASON, text) for c in batch.chunks for n, text in c.invalid_utf8]
+    if invalid:
+        con.executemany("insert into rejected_batch values (?, ?, ?, ?)", invalid)
+    counts = BatchCounts(lines=parsed.lines, blank=parsed.blank - len(invalid), calls=parsed.calls)
+    counts.rejected = parsed.rejected + len(invalid)
+    counts.reject_reasons = Counter(
+        dict(con.execute("select reason, count(*) from rejected_batch group by reason").fetchall())
+    )
+    return counts
+
+
+def price_batch(con: duckdb.DuckDBPyConnection, engine: Engine) -> None:
+    """Price `parsed_calls` with the prices in force at each call, then keep one row per event_id."""
+    build_price_table(con, engine, "parsed_calls")
+    price_calls(con, "parsed_calls", "prices")
+    con.execute("create or replace temp table batch_calls as " + warehouse.read_sql("dedupe_batch_calls.sql"))
+
+
+def new_call_counts(con: duckdb.DuckDBPyConnection, counts: BatchCounts) -> None:
+    """Count, among the batch's calls not in the warehouse yet, the unpriced, failed and their cost."""
+    row = con.execute(warehouse.read_sql("count_new_batch_calls.sql")).fetchone()
+    counts.unpriced, counts.no_usage, counts.errors, counts.cost_usd = row[0], row[1], row[2], Decimal(row[3])
+
+
+def load_warehouse(con: duckdb.DuckDBPyConnection) -> int:
+    """Add the batch's calls and rejects to the warehouse (in the caller's transaction, if one is open)."""
+    warehouse.load_rejects(con, "rejected_batch")
+    return warehouse.load_calls(con, "batch_calls")
+
+
+def load_usage_db(con: duckdb.DuckDBPyConnection, tx: UsageDbTransaction, batch: Batch, counts: BatchCounts) -> None:
+    """Load the batch's calls, rejects and file offsets into the usage database, in the caller's transaction."""
+    tx.load_rejects(con, "rejected_batch")
+    counts.loaded = tx.load_calls(con, "batch_calls")
+    counts.duplicates = counts.calls - counts.loaded
+    tx.save_file_states(batch.states)

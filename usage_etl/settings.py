@@ -1,0 +1,39 @@
+"""Settings, read once from the environment at the edge and passed down as arguments."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The job's settings: every one comes from a `USAGE_ETL_*` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="USAGE_ETL_", extra="ignore")
+
+    db_url: str = "sqlite:///warehouse/usage.sqlite"
+    warehouse: Path = Path("warehouse/usage.duckdb")
+    raw_logs: Path = Path("raw_logs")
+    reports_dir: Path = Path("reports/out")
+    timezone: str = "America/Sao_Paulo"
+    locale: str = "pt_BR"
+    batch_bytes: int = Field(default=256 * 1024 * 1024, description="raw bytes read per batch")
+
+
+class SmtpSettings(BaseSettings):
+    """SMTP settings from `SMTP_*`; with no host, emails go to the outbox folder."""
+
+    model_config = SettingsConfigDict(env_prefix="SMTP_", extra="ignore")
+
+    host: str | None = None
+    port: int = 587
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = True
+    from_: str = Field(default="usage-etl@localhost", validation_alias="SMTP_FROM")
+
+    @property
+    def configured(self) -> bool:
+        """Say whether a real SMTP server is configured."""
+        return bool(self.host)

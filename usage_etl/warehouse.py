@@ -1,0 +1,74 @@
+"""The DuckDB warehouse: the same usage_logs rows as the usage database, plus the models reports read.
+
+The warehouse connection is also where each batch is parsed and priced (in temp tables), so the rows
+move between steps without leaving DuckDB.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from usage_etl import SQL_DIR
+
+CREATE_STATEMENTS = ("create_usage_logs.sql", "create_rejected_lines.sql")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file cannot be opened; the message is one sentence for the operator."""
+
+
+def open_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse file and its tables; ':memory:' gives a throwaway one."""
+    target = str(path)
+    if target != ":memory:":
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(target)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open the DuckDB warehouse {target}: {exc}") from exc
+    con.execute("set TimeZone = 'UTC'")
+    for name in CREATE_STATEMENTS:
+        con.execute(read_sql(name))
+    return con
+
+
+def read_sql(name: str) -> str:
+    """Return the text of one SQL file under warehouse/."""
+    return (SQL_DIR / name).read_text()
+
+
+def load_calls(con: duckdb.DuckDBPyConnection, calls: str) -> int:
+    """Insert the batch's calls not in the warehouse yet; return how many were new."""
+    before = con.execute("select count(*) from usage_logs").fetchone()[0]
+    con.execute(read_sql("insert_usage_logs.sql").replace("{calls}", calls))
+    return con.execute("select count(*) from usage_logs").fetchone()[0] - before
+
+
+def load_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:
+    """Mirror the batch's quarantined lines into the warehouse."""
+    con.execute(read_sql("insert_rejected_lines.sql").replace("{rejects}", rejects))
+
+
+def forget_files(con: duckdb.DuckDBPyConnection, raw_files: list[str]) -> int:
+    """Delete the warehouse rows that came from these files; return how many calls went."""
+    con.execute("create or replace temp table forget_files (raw_file varchar)")
+    con.executemany("insert into forget_files values (?)", [(f,) for f in raw_files])
+    gone = con.execute("select count(*) from usage_logs where raw_file in (select raw_file from forget_files)").fetchone()[0]
+    con.execute("delete from usage_logs where raw_file in (select raw_file from forget_files)")
+    con.execute("delete from rejected_lines where raw_file in (select raw_file from forget_files)")
+    return gone
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run a block in one warehouse transaction: all of it is kept, or none."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")

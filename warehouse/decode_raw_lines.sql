@@ -1,0 +1,215 @@
+-- decoded_lines: every non-blank raw line of the batch, its envelope and usage read out, and why it is bad (if it is).
+-- grain: one row per (raw_file, raw_line) whose text is not blank.
+-- columns: the parsed-call columns (usage_etl.columns.PARSED_CALL_COLUMNS) and `reason`, NULL exactly for the
+--          lines that become calls. Each line is read by one json_transform and one json_type; no big text is kept.
+with raw as (
+    select raw_file, raw_line, line as body from {raw_lines}
+),
+
+non_blank as (
+    -- a regex that stops at the first visible character: far cheaper than trimming every line
+    select * from raw where regexp_matches(body, '[^ \t\r\n]')
+),
+
+envelopes as (
+    -- one json_transform reads every field the contract names; json_type tells objects from other values
+    select
+        raw_file,
+        raw_line,
+        body,
+        regexp_matches(body, '^[ \t]*\{') as looks_like_object,
+        try(json_transform(body, '{
+            "event_id": "JSON", "logged_at": "JSON", "client_id": "JSON", "provider": "JSON", "endpoint": "JSON",
+            "conversation_id": "JSON", "phone": "JSON",
+            "request": {"model": "JSON", "audio_seconds": "JSON"},
+            "error": {"status": "JSON", "type": "JSON"},
+            "response": {
+                "model": "JSON", "duration": "JSON", "error": {"type": "JSON", "code": "JSON"},
+                "usage": {"prompt_tokens": "JSON", "completion_tokens": "JSON", "total_tokens": "JSON",
+                "input_tokens": "JSON", "output_tokens": "JSON", "seconds": "JSON",
+                "prompt_tokens_details": {"cached_tokens": "JSON", "cache_write_tokens": "JSON",
+                "audio_tokens": "JSON"}, "completion_tokens_details": {"reasoning_tokens": "JSON",
+                "audio_tokens": "JSON"}, "input_tokens_details": {"cached_tokens": "JSON",
+                "cache_write_tokens": "JSON"}, "output_tokens_details": {"reasoning_tokens": "JSON"},
+                "input_token_details": {"audio_tokens": "JSON"}, "queue_time": "JSON", "prompt_time": "JSON",
+                "completion_time": "JSON", "total_time": "JSON"},
+                "x_groq": {"id": "JSON", "usage": {"prompt_tokens": "JSON", "completion_tokens": "JSON", "total_tokens": "JSON",
+                "input_tokens": "JSON", "output_tokens": "JSON", "seconds": "JSON",
+                "prompt_tokens_details": {"cached_tokens": "JSON", "cache_write_tokens": "JSON",
+                "audio_tokens": "JSON"}, "completion_tokens_details": {"reasoning_tokens": "JSON",
+                "audio_tokens": "JSON"}, "input_tokens_details": {"cached_tokens": "JSON",
+                "cache_write_tokens": "JSON"}, "output_tokens_details": {"reasoning_tokens": "JSON"},
+                "input_token_details": {"audio_tokens": "JSON"}, "queue_time": "JSON", "prompt_time": "JSON",
+                "completion_time": "JSON", "total_time": "JSON"}},
+                "response": {"model": "JSON", "usage": {"prompt_tokens": "JSON", "completion_tokens": "JSON", "total_tokens": "JSON",
+                "input_tokens": "JSON", "output_tokens": "JSON", "seconds": "JSON",
+                "prompt_tokens_details": {"cached_tokens": "JSON", "cache_write_tokens": "JSON",
+                "audio_tokens": "JSON"}, "completion_tokens_details": {"reasoning_tokens": "JSON",
+                "audio_tokens": "JSON"}, "input_tokens_details": {"cached_tokens": "JSON",
+                "cache_write_tokens": "JSON"}, "output_tokens_details": {"reasoning_tokens": "JSON"},
+                "input_token_details": {"audio_tokens": "JSON"}, "queue_time": "JSON", "prompt_time": "JSON",
+                "completion_time": "JSON", "total_time": "JSON"}}
+            }
+        }')) as env,
+        try(json_type(body, [
+            '$.request', '$.response', '$.error', '$.response.usage', '$.response.x_groq.usage',
+            '$.response.response.usage', '$.response.error'
+        ])) as kinds
+    from non_blank
+),
+
+located as (
+    -- the object that carries the usage: the body's own, else Groq's x_groq.usage (streamed chunks),
+    -- else the nested response of a Responses API stream event; newer Groq chunks carry both copies: read one.
+    select
+        *,
+        kinds[1] as request_kind,
+        kinds[2] as response_kind,
+        kinds[3] as error_kind,
+        case
+            when kinds[4] = 'OBJECT' then 'response.usage'
+            when kinds[5] = 'OBJECT' then 'response.x_groq.usage'
+            when kinds[6] = 'OBJECT' then 'response.response.usage'
+        end as usage_path,
+        case
+            when kinds[4] = 'OBJECT' then env.response.usage
+            when kinds[5] = 'OBJECT' then env.response.x_groq.usage
+            when kinds[6] = 'OBJECT' then env.response.response.usage
+        end as u,
+        kinds[7] = 'OBJECT' as response_is_error_body,
+        env.request as req,
+        env.error as err,
+        env.response as resp
+    from envelopes
+),
+
+fields as (
+    select
+        *,
+        json_text(env.logged_at) as logged_at_text,
+        json_text(env.endpoint) as endpoint_text,
+        json_text(env.endpoint) like 'audio.%' as is_audio,
+        list_filter([
+            case when not token_ok(u.prompt_tokens) then 'prompt_tokens' end,
+            case when not token_ok(u.completion_tokens) then 'completion_tokens' end,
+            case when not token_ok(u.total_tokens) then 'total_tokens' end,
+            case when not token_ok(u.input_tokens) then 'input_tokens' end,
+            case when not token_ok(u.output_tokens) then 'output_tokens' end,
+            case when not token_ok(u.prompt_tokens_details.cached_tokens) then 'prompt_tokens_details.cached_tokens' end,
+            case when not token_ok(u.prompt_tokens_details.cache_write_tokens) then 'prompt_tokens_details.cache_write_tokens' end,
+            case when not token_ok(u.prompt_tokens_details.audio_tokens) then 'prompt_tokens_details.audio_tokens' end,
+            case when not token_ok(u.completion_tokens_details.reasoning_tokens) then 'completion_tokens_details.reasoning_tokens' end,
+            case when not token_ok(u.completion_tokens_details.audio_tokens) then 'completion_tokens_details.audio_tokens' end,
+            case when not token_ok(u.input_tokens_details.cached_tokens) then 'input_tokens_details.cached_tokens' end,
+            case when not token_ok(u.input_tokens_details.cache_write_tokens) then 'input_tokens_details.cache_write_tokens' end,
+            case when not token_ok(u.output_tokens_details.reasoning_tokens) then 'output_tokens_details.reasoning_tokens' end,
+            case when not token_ok(u.input_token_details.audio_tokens) then 'input_token_details.audio_tokens' end
+        ], lambda name: name is not null)[1] as bad_token_field
+    from located
+),
+
+judged as (
+    select
+        *,
+        case
+            when not looks_like_object then
+                case when json_valid(body) then 'not a JSON object' else 'not JSON' end
+            when env is null then 'not JSON'
+            when env.logged_at is null then 'logged_at is missing or null'
+            when logged_at_text is null then 'logged_at is not a string'
+            when not regexp_matches(logged_at_text, '^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$')
+                or try_cast(logged_at_text as timestamptz) is null
+                then 'logged_at is not an RFC 3339 timestamp with an offset'
+            when env.client_id is null then 'client_id is missing or null'
+            when json_text(env.client_id) is null then 'client_id is not a string'
+            when trim(json_text(env.client_id)) = '' then 'client_id is empty'
+            when env.provider is null then 'provider is missing or null'
+            when json_text(env.provider) is null or trim(json_text(env.provider)) = '' then 'provider is not a non-empty string'
+            when env.endpoint is null then 'endpoint is missing or null'
+            when endpoint_text is null then 'endpoint is not a string'
+            when endpoint_text not in ('chat.completions', 'responses', 'audio.transcriptions', 'audio.translations')
+                then 'endpoint is not one of chat.completions, responses, audio.transcriptions, audio.translations'
+            when env.event_id is not null and json_text(env.event_id) is null then 'event_id is not a string'
+            when env.conversation_id is not null and json_kind(env.conversation_id) not in ('VARCHAR', 'UBIGINT', 'BIGINT')
+                then 'conversation_id is not a string'
+            when env.phone is not null and json_kind(env.phone) not in ('VARCHAR', 'UBIGINT', 'BIGINT')
+                then 'phone is not a string'
+            when error_kind not in ('OBJECT', 'NULL') then 'error is not an object'
+            when error_kind = 'OBJECT' and err.status is not null and json_kind(err.status) not in ('UBIGINT', 'BIGINT')
+                then 'error.status is not an integer'
+            when coalesce(response_kind, 'NULL') = 'NULL' and coalesce(error_kind, 'NULL') = 'NULL'
+                then 'response is missing (and there is no error)'
+            when response_kind not in ('OBJECT', 'NULL') then 'response is not an object'
+            when request_kind not in ('OBJECT', 'NULL') then 'request is not an object'
+            when is_audio and json_text(req.model) is null
+                then 'request.model is missing (audio endpoints name their model only in the request)'
+            when bad_token_field is not null
+                then usage_path || '.' || bad_token_field || ' is not a non-negative integer'
+            when not seconds_ok(u.seconds) then usage_path || '.seconds is not a non-negative number'
+            when not seconds_ok(resp.duration) then 'response.duration is not a non-negative number'
+            when not seconds_ok(req.audio_seconds) then 'request.audio_seconds is not a non-negative number'
+        end as reason
+    from fields
+),
+
+read_out as (
+    select
+        *,
+        coalesce(token_count(u.prompt_tokens), token_count(u.input_tokens)) as prompt_tokens,
+        coalesce(token_count(u.completion_tokens), token_count(u.output_tokens)) as completion_tokens,
+        token_count(u.total_tokens) as reported_total_tokens,
+        case
+            when is_audio then coalesce(seconds_value(u.seconds), seconds_value(resp.duration), seconds_value(req.audio_seconds))
+        end as audio_seconds,
+        coalesce(error_kind = 'OBJECT', false) or (response_is_error_body and u is null) as failed
+    from judged
+),
+
+final as (
+    select
+        coalesce(json_text(env.event_id), 'sha256:' || sha256(trim(body, chr(32) || chr(9) || chr(13) || chr(10)))) as event_id,
+        json_text(env.client_id) as client_id,
+        coalesce(json_text(env.conversation_id), env.conversation_id ->> '$') as conversation_id,
+        coalesce(json_text(env.phone), env.phone ->> '$') as phone,
+        case when is_audio then 'whisper' else json_text(env.provider) end as source,
+        json_text(env.provider) as provider,
+        endpoint_text as endpoint,
+        coalesce(json_text(resp.model), json_text(resp.response.model), json_text(req.model)) as model,
+        try_cast(logged_at_text as timestamptz) as created_at,
+        prompt_tokens,
+        completion_tokens,
+        coalesce(reported_total_tokens, prompt_tokens + completion_tokens) as total_tokens,
+        coalesce(token_count(u.prompt_tokens_details.cached_tokens), token_count(u.input_tokens_details.cached_tokens))
+            as cached_tokens,
+        coalesce(
+            token_count(u.prompt_tokens_details.cache_write_tokens), token_count(u.input_tokens_details.cache_write_tokens)
+        ) as cache_write_tokens,
+        coalesce(
+            token_count(u.completion_tokens_details.reasoning_tokens), token_count(u.output_tokens_details.reasoning_tokens)
+        ) as reasoning_tokens,
+        coalesce(token_count(u.prompt_tokens_details.audio_tokens), token_count(u.input_token_details.audio_tokens))
+            as audio_prompt_tokens,
+        token_count(u.completion_tokens_details.audio_tokens) as audio_completion_tokens,
+        audio_seconds,
+        (prompt_tokens is not null or completion_tokens is not null or audio_seconds is not null) as has_usage,
+        failed as is_error,
+        case when failed then try_cast(token_count(err.status) as integer) end as error_status,
+        case
+            when failed then coalesce(json_text(err.type), json_text(resp.error.type), json_text(resp.error.code))
+        end as error_type,
+        case
+            when resp.x_groq.id is not null or u.queue_time is not null or u.total_time is not null then json_object(
+                'x_groq_id', json_text(resp.x_groq.id),
+                'queue_time', u.queue_time,
+                'prompt_time', u.prompt_time,
+                'completion_time', u.completion_time,
+                'total_time', u.total_time
+            )::varchar
+        end as extras,
+        raw_file,
+        raw_line,
+        reason
+    from read_out
+)
+
+select * from final

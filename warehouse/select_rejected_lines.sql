@@ -1,0 +1,18 @@
+-- rejected_batch: the batch's bad lines for the quarantine, each with the first reason found, naming the field.
+-- grain: one row per (raw_file, raw_line) that is not blank and breaks the contract.
+with bad as (
+    select raw_file, raw_line, reason from decoded_lines where reason is not null
+),
+
+raw as (
+    select raw_file, raw_line, line from {raw_lines}
+),
+
+final as (
+    select bad.raw_file, bad.raw_line, bad.reason, raw.line as raw_text
+    from bad
+    join raw using (raw_file, raw_line)
+    order by bad.raw_file, bad.raw_line
+)
+
+select * from final
