@@ -76,7 +76,7 @@ located as (
             when kinds[5] = 'OBJECT' then env.response.x_groq.usage
             when kinds[6] = 'OBJECT' then env.response.response.usage
         end as u,
-        kinds[7] = 'OBJECT' as response_is_error_body,
+        coalesce(kinds[7] = 'OBJECT', false) as response_is_error_body,
         env.request as req,
         env.error as err,
         env.response as resp

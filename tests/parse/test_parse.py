@@ -113,6 +113,13 @@ def test_envelope_fields_and_source(real_calls):
     assert real_calls["34"]["source"] == "whisper" and real_calls["34"]["provider"] == "openai"
 
 
+def test_is_error_is_always_true_or_false(real_calls):
+    # the warehouse's usage_logs.is_error is NOT NULL: a body with neither usage nor an error object is not failed
+    flags = {number: call["is_error"] for number, call in real_calls.items()}
+    assert None not in flags.values()
+    assert [n for n, failed in sorted(flags.items()) if failed] == ["28"]
+
+
 def test_groq_error_body_is_a_failed_call(real_calls):
     call = real_calls["28"]  # HTTP 400 body logged as the response: no usage, no model
     assert (call["is_error"], call["has_usage"], call["error_type"], call["model"]) == (True, False, "invalid_request_error", None)
