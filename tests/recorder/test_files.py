@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import errno
 import json
-import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -18,23 +19,29 @@ PROCESSES, LINES_PER_PROCESS = 4, 500
 NOON = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
-def _write_lines(root: str, worker: int) -> None:
-    """Append LINES_PER_PROCESS big lines as one chatbot process would (run in a forked child)."""
-    recorder = Recorder(root, writer="chatbot", tag="shared", clock=lambda: NOON)
-    for i in range(LINES_PER_PROCESS):
-        size = 5_000 + (worker * 7_919 + i * 104_729) % 60_000  # 5 kB to 65 kB: far above PIPE_BUF
-        body = shapes.openai_chat("gpt-4o-mini", 10, 2, content=str(worker) * size, id=f"w{worker}-{i}")
-        recorder.record(body, provider="openai", client_id="acme-clinic", event_id=f"{worker}-{i}-{size}")
+# One chatbot process: appends LINES_PER_PROCESS big lines. Run as a fresh interpreter (not a fork) so that no
+# thread of the test session (Prefect's harness, logging) is copied into the child half-way through a lock.
+WRITER = """
+import sys
+from datetime import datetime, timezone
+from usage_etl.recorder import Recorder
+from usage_etl.recorder import shapes
+
+root, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+noon = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+recorder = Recorder(root, writer="chatbot", tag="shared", clock=lambda: noon)
+for i in range(count):
+    size = 5_000 + (worker * 7_919 + i * 104_729) % 60_000  # 5 kB to 65 kB: far above PIPE_BUF
+    body = shapes.openai_chat("gpt-4o-mini", 10, 2, content=str(worker) * size, id=f"w{worker}-{i}")
+    recorder.record(body, provider="openai", client_id="acme-clinic", event_id=f"{worker}-{i}-{size}")
+"""
 
 
 def test_processes_appending_to_one_file_write_only_whole_lines(tmp_path):
-    ctx = multiprocessing.get_context("fork")
-    workers = [ctx.Process(target=_write_lines, args=(str(tmp_path), w)) for w in range(PROCESSES)]
-    for p in workers:
-        p.start()
-    for p in workers:
-        p.join(120)
-    assert [p.exitcode for p in workers] == [0] * PROCESSES
+    workers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(w), str(LINES_PER_PROCESS)],
+                                stderr=subprocess.PIPE) for w in range(PROCESSES)]
+    results = [(p.wait(120), p.stderr.read().decode()) for p in workers]
+    assert results == [(0, "")] * PROCESSES
 
     [path] = list(tmp_path.rglob("*.jsonl"))
     assert path.relative_to(tmp_path).as_posix() == "2026/11/20/chatbot-shared.jsonl"
