@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "usage_etl.ingest_commands",
     "usage_etl.pricing.commands",
     "usage_etl.reporting.commands",
+    "usage_etl.reporting.recipient_commands",
     "usage_etl.recorder.commands",
     "usage_etl.repricing.commands",
 )
@@ -35,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         argv: the arguments after the program name; `sys.argv[1:]` when None.
     """
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)  # Prefect's loggers are at INFO and propagate here: keep the terminal to the summary
     settings = Settings()
     try:
         return int(args.func(args, settings) or 0)

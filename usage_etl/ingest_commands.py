@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--raw-logs", type=Path, help="raw-logs root (default: USAGE_ETL_RAW_LOGS)")
     p.set_defaults(func=run_backfill)
 
-    p = sub.add_parser("nightly", help="what the schedule runs: ingest, then the reports")
+    p = sub.add_parser("nightly", help="what the schedule runs: ingest, reprice if prices changed, then the reports")
     p.add_argument("--raw-logs", type=Path, help="raw-logs root (default: USAGE_ETL_RAW_LOGS)")
     p.add_argument("--as-of", type=_day, help="run as if today were this day (default: today)")
     p.set_defaults(func=run_nightly)
@@ -74,8 +74,9 @@ def run_backfill(args, settings: Settings) -> int:
 
 
 def run_nightly(args, settings: Settings) -> int:
-    """Run the nightly flow: ingest, then yesterday's daily reports (and on Mondays the weekly ones)."""
+    """Run the nightly flow: ingest, reprice if prices changed, then yesterday's reports (and on Mondays the weekly)."""
     from flows.nightly import nightly
+    from usage_etl.reporting.commands import format_result
 
     try:
         result = nightly(
@@ -86,6 +87,12 @@ def run_nightly(args, settings: Settings) -> int:
     except OPERATOR_ERRORS as exc:
         return _fail(exc)
     print(result["ingest"].to_text())
-    for line in result["reports"]:
-        print(line)
+    print()
+    if result["reprice"] is None:
+        print("reprice: no price added or changed since the last reprice; nothing re-costed")
+    else:
+        print(result["reprice"].to_text())
+    for report in result["reports"]:
+        print()
+        print(format_result(report))
     return 0
