@@ -189,7 +189,7 @@ def deliver_reports(reports: Sequence[RenderedReport], engine: Engine, smtp: Smt
                 result.sent += status == "sent"
                 result.outbox += status == "outbox"
             else:
-                log.warning("could not send the %s report %s of %s to %s after %d tries: %s", report.kind,
+                log.warning("could not send the %s report %s of %s to %s (tries: %d): %s", report.kind,
                             report.period, report.client_id, recipient.email, attempts, error)
                 result.failed += 1
                 result.failures.append(f"{report.client_id} -> {recipient.email}: {error}")
