@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from usage_etl.db.engine import open_usage_db
 from usage_etl.db.schema import pricing_changes, pricing_config
 from usage_etl.pricing.config import (
     ConfigPrice,
@@ -33,13 +32,6 @@ def llama(start=JAN, end=None, prompt="0.59", completion="0.79", client_id=None,
     return ConfigPrice(client_id=client_id, provider="groq", model="llama-3.3-70b-versatile", unit=unit,
                        prompt_price=Decimal(prompt), completion_price=Decimal(completion) if completion else None,
                        cached_prompt_price=None, effective_from=start, effective_to=end)
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = open_usage_db(db_url)
-    yield engine
-    engine.dispose()
 
 
 def count(engine, table) -> int:
@@ -96,7 +88,7 @@ def test_client_and_global_keys_are_apart(engine):
 
 def test_end_price(engine):
     add_prices(engine, [llama(client_id="acme")], now=NOW)
-    with pytest.raises(PricingConfigError, match="not before"):
+    with pytest.raises(PricingConfigError, match="the end must come after the start"):
         end_price(engine, client_id="acme", provider="groq", model="llama-3.3-70b-versatile", at=JAN)
     with pytest.raises(PricingConfigError, match="no open price"):
         end_price(engine, client_id=None, provider="groq", model="llama-3.3-70b-versatile", at=MAR)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from usage_etl.pricing.config import (
     ConfigPrice,
     PricingConfigError,
     add_prices,
+    describe_amounts,
     end_price,
     format_time,
     parse_price,
@@ -25,8 +28,8 @@ from usage_etl.pricing.config import (
     write_csv,
 )
 from usage_etl.pricing.legacy import adopt, read_legacy_csv, read_legacy_db
-from usage_etl.pricing.price_table import price_rows, prices_in_force
-from usage_etl.pricing.upgrades import models_seen, record_seen_prices
+from usage_etl.pricing.price_table import config_for_model, price_rows, prices_in_force
+from usage_etl.pricing.upgrades import models_seen, record_seen_prices, versions_recorded
 from usage_etl.settings import Settings
 
 OPERATOR_ERRORS = (PricingConfigError, UsageDatabaseError, ValueError)
@@ -101,36 +104,52 @@ def _fail(exc: Exception) -> int:
     return 2
 
 
-def _engine(settings: Settings) -> Engine:
-    return open_usage_db(settings.db_url)
+@contextmanager
+def _usage_db(settings: Settings) -> Iterator[Engine]:
+    """Open the usage database for one command and close its connections afterwards."""
+    engine = open_usage_db(settings.db_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def run_import(args, settings: Settings) -> int:
-    """Add every price of a CSV file, or none when a row is bad."""
+    """Add every price of a CSV file, or none when a row is bad.
+
+    Args:
+        args: parsed arguments of `prices import`: `file`, the CSV path.
+        settings: the job's settings (the usage database URL).
+    """
     try:
         prices = read_csv(args.file)
-        done = add_prices(_engine(settings), prices)
+        with _usage_db(settings) as engine:
+            done = add_prices(engine, prices)
     except OPERATOR_ERRORS as exc:
         return _fail(exc)
+    present = sum(line.startswith("already present") for line in done)
     print("\n".join(done))
-    print(f"imported {len(prices)} price(s) from {args.file}")
+    print(f"imported {len(prices) - present} new price(s) from {args.file} ({present} already present)")
     return 0
 
 
 def run_set(args, settings: Settings) -> int:
-    """Add one price."""
+    """Add one price.
+
+    Args:
+        args: parsed arguments of `prices set`: provider, model, client, unit, prompt, completion, cached, effective_from, note.
+        settings: the job's settings (the usage database URL).
+    """
     try:
-        by_time = UNITS[args.unit][1]
-        if by_time and (args.completion or args.cached):
-            raise PricingConfigError(f"{args.unit} prices audio time: give --prompt only")
         price = ConfigPrice(
-            client_id=args.client, provider=args.provider, model=args.model, unit=args.unit,
+            client_id=args.client or None, provider=args.provider, model=args.model, unit=args.unit,
             prompt_price=parse_price(args.prompt, "--prompt", required=True),
             completion_price=parse_price(args.completion, "--completion", required=False),
             cached_prompt_price=parse_price(args.cached, "--cached", required=False),
             effective_from=args.effective_from, note=args.note,
         )
-        done = add_prices(_engine(settings), [price])
+        with _usage_db(settings) as engine:
+            done = add_prices(engine, [price])
     except OPERATOR_ERRORS as exc:
         return _fail(exc)
     print("\n".join(done))
@@ -138,10 +157,16 @@ def run_set(args, settings: Settings) -> int:
 
 
 def run_end(args, settings: Settings) -> int:
-    """End the open price of one key."""
+    """End the open price of one key.
+
+    Args:
+        args: parsed arguments of `prices end`: provider, model, client and `at`, the excluded end.
+        settings: the job's settings (the usage database URL).
+    """
     try:
-        done = end_price(_engine(settings), client_id=args.client, provider=args.provider, model=args.model,
-                         at=args.at)
+        with _usage_db(settings) as engine:
+            done = end_price(engine, client_id=args.client or None, provider=args.provider, model=args.model,
+                             at=args.at)
     except OPERATOR_ERRORS as exc:
         return _fail(exc)
     print(done)
@@ -149,9 +174,15 @@ def run_end(args, settings: Settings) -> int:
 
 
 def run_export(args, settings: Settings) -> int:
-    """Write pricing_config as CSV."""
+    """Write pricing_config as CSV.
+
+    Args:
+        args: parsed arguments of `prices export`: `file`, a CSV path or - for standard output.
+        settings: the job's settings (the usage database URL).
+    """
     try:
-        prices = read_prices(_engine(settings))
+        with _usage_db(settings) as engine:
+            prices = read_prices(engine)
         if args.file == "-":
             write_csv(prices, sys.stdout)
             return 0
@@ -166,36 +197,59 @@ def run_export(args, settings: Settings) -> int:
 
 
 def run_list(args, settings: Settings) -> int:
-    """Print the prices in force at a time, per model, with their source."""
+    """Print the prices in force at a time, per model, with their source (client, global or catalogue).
+
+    A configured price is shown in the unit it was set in; a catalogue price per 1M tokens or per hour of audio.
+
+    Args:
+        args: parsed arguments of `prices list`: `client` (None: global prices and every client's own) and `at`.
+        settings: the job's settings (the usage database URL).
+    """
     at = args.at or datetime.now(timezone.utc)
+    client_id = args.client or None
     try:
-        engine = _engine(settings)
-        config = read_prices(engine, client_id=args.client)
-        pairs = set(models_seen(engine)) | {(p.provider, p.model) for p in config}
+        with _usage_db(settings) as engine:
+            config = read_prices(engine, client_id=client_id)
+            pairs = set(models_seen(engine)) | {(p.provider, p.model) for p in config}
     except OPERATOR_ERRORS as exc:
         return _fail(exc)
-    rows = prices_in_force(price_rows(pairs, config), at, args.client)
-    who = f"client {args.client}" if args.client else "all clients"
+    rows = prices_in_force(price_rows(pairs, config), at, client_id)
+    configured = {(p.client_id, provider, model, p.effective_from): p
+                  for provider, model in pairs for p in config_for_model(config, provider, model)}
+    who = f"client {client_id}" if client_id else "all clients"
     print(f"prices in force at {format_time(at)} for {who} (genai-prices {catalogue.catalogue_version()})")
     priced = {(r[2], r[3]) for r in rows}
-    table = [("provider", "model", "client", "source", "since", "price")]
+    table = [("provider", "model", "client", "source", "from", "until", "price")]
     for r in rows:
-        table.append((r[2], r[3], r[1] or "-", r[0], format_time(r[4]) if r[4] != catalogue.EPOCH else "-",
-                      catalogue.describe_prices(catalogue.UnitPrices(*r[6:]))))
+        source, row_client, provider, model, start, end = r[:6]
+        price = configured.get((row_client, provider, model, start)) if source != "catalogue" else None
+        if price is None:
+            amounts = catalogue.describe_prices(catalogue.UnitPrices(*r[6:]))
+        else:
+            amounts = describe_amounts(price) + (f" (set for {price.model})" if price.model != model else "")
+        table.append((provider, model, row_client or "-", source,
+                      format_time(start) if start != catalogue.EPOCH else "-",
+                      format_time(end) if end is not None else "-", amounts))
     for provider, model in sorted(pairs - priced):
-        table.append((provider, model, "-", "none", "-", "no price: calls stay unpriced"))
+        table.append((provider, model, "-", "none", "-", "-", "no price: calls stay unpriced"))
     print(_columns(table))
     return 0
 
 
 def run_catalogue(args, settings: Settings) -> int:
-    """Print the catalogue version and its prices for the models in use; record them and list changes."""
+    """Print the catalogue version and its prices for the models in use; record them and list changes.
+
+    Args:
+        args: parsed arguments of `prices catalogue`: `models_seen_since`, a time or None.
+        settings: the job's settings (the usage database URL).
+    """
     version = catalogue.catalogue_version()
     try:
-        engine = _engine(settings)
-        pairs = models_seen(engine, args.models_seen_since)
-        current = {pair: catalogue.current_prices(*pair) for pair in pairs}
-        changes = record_seen_prices(engine, version, current)
+        with _usage_db(settings) as engine:
+            pairs = models_seen(engine, args.models_seen_since)
+            current = {pair: catalogue.current_prices(*pair) for pair in pairs}
+            compared = [v for v in versions_recorded(engine) if v != version]
+            changes = record_seen_prices(engine, version, current)
     except OPERATOR_ERRORS as exc:
         return _fail(exc)
     since = f" seen since {format_time(args.models_seen_since)}" if args.models_seen_since else " seen in usage_logs"
@@ -212,13 +266,20 @@ def run_catalogue(args, settings: Settings) -> int:
             new = catalogue.describe_prices(c.new) if c.new else "no price"
             print(f"  {c.provider}/{c.model}: {old} (genai-prices {c.old_version}) -> {new} (genai-prices {version})")
         print("calls already loaded keep their cost until they are repriced (usage-etl reprice)")
+    elif compared:
+        print(f"\nno price changed since genai-prices {', '.join(compared)}")
     else:
-        print("\nno price changed since the last catalogue version recorded")
+        print("\nfirst record of these prices: after an upgrade of genai-prices this command lists what changed")
     return 0
 
 
 def run_adopt_legacy(args, settings: Settings) -> int:
-    """Turn the old one-row-per-model pricing table into pricing_config history rows."""
+    """Turn the old one-row-per-model pricing table into pricing_config history rows.
+
+    Args:
+        args: parsed arguments of `prices adopt-legacy`: from_csv or from_url and table, effective_from, unit, whisper_unit, dry_run.
+        settings: the job's settings (the usage database URL).
+    """
     try:
         if args.from_csv:
             rows = read_legacy_csv(args.from_csv)
@@ -226,7 +287,10 @@ def run_adopt_legacy(args, settings: Settings) -> int:
             rows = read_legacy_db(args.from_url, args.table)
         adoption = adopt(rows, effective_from=args.effective_from, token_unit=args.unit,
                          audio_unit=args.whisper_unit)
-        done = [] if args.dry_run else add_prices(_engine(settings), adoption.prices)
+        done = []
+        if not args.dry_run:
+            with _usage_db(settings) as engine:
+                done = add_prices(engine, adoption.prices)
     except OPERATOR_ERRORS as exc:
         return _fail(exc)
     print(f"read {len(rows)} old row(s); {len(adoption.findings)} finding(s) against the catalogue:")

@@ -53,6 +53,7 @@ class ConfigPrice:
     note: str | None = None
     id: int | None = None
     created_at: datetime | None = field(default=None, compare=False)
+    origin: str | None = field(default=None, compare=False)  # e.g. "prices.csv line 4", for messages
 
     @property
     def key(self) -> tuple[str | None, str, str]:
@@ -142,8 +143,12 @@ def check_price(price: ConfigPrice) -> None:
         value = getattr(price, name)
         if value is not None and value < 0:
             raise PricingConfigError(f"{name} {value} is negative")
-    if price.completion_price is None and not UNITS[price.unit][1]:
+    by_time = UNITS[price.unit][1]
+    if price.completion_price is None and not by_time:
         raise PricingConfigError(f"a token price ({price.unit}) needs a completion price")
+    if by_time and (price.completion_price is not None or price.cached_prompt_price is not None):
+        raise PricingConfigError(f"a {price.unit} price bills audio time: give the prompt price only, "
+                                 "no completion or cached prompt price")
     if price.effective_to is not None and price.effective_to <= price.effective_from:
         raise PricingConfigError(
             f"the price ends ({format_time(price.effective_to)}) before it starts ({format_time(price.effective_from)})"
@@ -152,8 +157,10 @@ def check_price(price: ConfigPrice) -> None:
 
 def read_prices(conn: Connection | Engine, *, client_id: str | None = None) -> list[ConfigPrice]:
     """Read every pricing_config row (only one client's and the global ones when `client_id` is given)."""
+    # Global rows first on every dialect (SQLite sorts NULL first, PostgreSQL last), so exports compare equal.
     query = select(pricing_config).order_by(
-        pricing_config.c.provider, pricing_config.c.model, pricing_config.c.client_id, pricing_config.c.effective_from
+        pricing_config.c.provider, pricing_config.c.model, pricing_config.c.client_id.nulls_first(),
+        pricing_config.c.effective_from,
     )
     if client_id is not None:
         query = query.where(or_(pricing_config.c.client_id == client_id, pricing_config.c.client_id.is_(None)))
@@ -180,13 +187,18 @@ def add_prices(engine: Engine, prices: list[ConfigPrice], *, now: datetime | Non
 
     A new price for a key whose open window started earlier closes that window at the new start. A price
     identical to a stored window (same key, dates and prices) is skipped, so an exported file re-imports.
-    Any other overlap is refused with PricingConfigError and nothing is stored.
+    Any other overlap is refused with PricingConfigError (naming the price's origin) and nothing is stored.
     """
     now = now or datetime.now(timezone.utc)
     done: list[str] = []
     with engine.begin() as conn:
         for price in sorted(prices, key=lambda p: (p.key[0] or "", p.key[1], p.key[2], p.effective_from)):
-            done.append(_add_price(conn, price, now))
+            try:
+                done.append(_add_price(conn, price, now))
+            except PricingConfigError as exc:
+                if price.origin is None:
+                    raise
+                raise PricingConfigError(f"{price.origin}: {exc}") from None
     return done
 
 
@@ -242,8 +254,8 @@ def end_price(engine: Engine, *, client_id: str | None, provider: str, model: st
         if open_window is None:
             raise PricingConfigError(f"no open price for {provider}/{model} for {who} to end")
         if at <= open_window.effective_from:
-            raise PricingConfigError(f"the open price #{open_window.id} starts at "
-                                     f"{format_time(open_window.effective_from)}, not before {format_time(at)}")
+            raise PricingConfigError(f"cannot end price #{open_window.id} {open_window.describe()} at "
+                                     f"{format_time(at)}: the end must come after the start")
         _end_window(conn, open_window, at, now)
     return f"ended price #{open_window.id} {open_window.describe()} at {format_time(at)}"
 
@@ -251,10 +263,10 @@ def end_price(engine: Engine, *, client_id: str | None, provider: str, model: st
 def describe_amounts(price: ConfigPrice) -> str:
     """Write a price's amounts with its unit, e.g. '$0.59 prompt / $0.79 completion per_1m_tokens'."""
     if UNITS.get(price.unit, (0, False))[1]:
-        return f"${price.prompt_price} audio {price.unit}"
-    parts = [f"${price.prompt_price} prompt", f"${price.completion_price} completion"]
+        return f"${_plain(price.prompt_price)} audio {price.unit}"
+    parts = [f"${_plain(price.prompt_price)} prompt", f"${_plain(price.completion_price)} completion"]
     if price.cached_prompt_price is not None:
-        parts.append(f"${price.cached_prompt_price} cached prompt")
+        parts.append(f"${_plain(price.cached_prompt_price)} cached prompt")
     return " / ".join(parts) + f" {price.unit}"
 
 
@@ -299,7 +311,7 @@ def read_csv(path: Path) -> list[ConfigPrice]:
     for row in reader:
         line = reader.line_num
         try:
-            price = _price_from_csv(row)
+            price = replace(_price_from_csv(row), origin=f"{path} line {line}")
             check_price(price)
         except (ValueError, PricingConfigError) as exc:
             raise PricingConfigError(f"{path} line {line}: {exc}") from None

@@ -16,9 +16,18 @@ from sqlalchemy import MetaData, Table, create_engine, select
 from sqlalchemy.exc import ArgumentError, NoSuchTableError, OperationalError
 
 from usage_etl.pricing import catalogue
-from usage_etl.pricing.config import UNITS, ConfigPrice, PricingConfigError, parse_price, to_unit_prices
+from usage_etl.pricing.config import (
+    UNITS,
+    ConfigPrice,
+    PricingConfigError,
+    check_price,
+    parse_price,
+    to_unit_prices,
+)
 
-GROQ_WHISPER_PREFIX = "whisper-large"
+GROQ_WHISPER_MARK = "whisper-large"  # whisper-large-v3, whisper-large-v3-turbo, distil-whisper-large-v3-en
+OPENAI_WHISPER = "whisper-1"
+REQUIRED_COLUMNS = ("client_id", "provider", "model", "prompt_price", "completion_price")
 
 
 @dataclass(frozen=True)
@@ -48,28 +57,43 @@ def read_legacy_csv(path: Path) -> list[LegacyRow]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
-            return [_legacy(f"line {reader.line_num}", row) for row in reader]
+            _check_columns(reader.fieldnames or [], f"{path} line 1")
+            return [_legacy(f"{path} line {reader.line_num}", row) for row in reader]
     except OSError as exc:
         raise PricingConfigError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def read_legacy_db(url: str, table: str = "pricing_config") -> list[LegacyRow]:
-    """Read the old table from the chatbot's database."""
+    """Read the old table from the chatbot's database (never creating it)."""
     try:
         engine = create_engine(url)
+    except ArgumentError:
+        raise PricingConfigError("--from-url is not a database URL") from None
+    shown = engine.url.render_as_string(hide_password=True)
+    # SQLite would create an empty file at a mistyped path and then report a missing table.
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:") \
+            and not Path(engine.url.database).is_file():
+        raise PricingConfigError(f"the old database {engine.url.database} does not exist")
+    try:
         with engine.connect() as conn:
             old = Table(table, MetaData(), autoload_with=conn)
+            _check_columns([c.name for c in old.columns], f"table {table} of {shown}")
             rows = conn.execute(select(old)).mappings().all()
-    except ArgumentError:
-        raise PricingConfigError(f"{url!r} is not a database URL") from None
     except NoSuchTableError:
-        raise PricingConfigError(f"the database at --from-url has no table {table}") from None
+        raise PricingConfigError(f"the database {shown} has no table {table}") from None
     except OperationalError as exc:
-        raise PricingConfigError(f"cannot read the old pricing table: {str(exc.orig).strip().splitlines()[0]}") from None
+        raise PricingConfigError(f"cannot read the old pricing table at {shown}: "
+                                 f"{str(exc.orig).strip().splitlines()[0]}") from None
     finally:
-        if "engine" in locals():
-            engine.dispose()
-    return [_legacy(f"row {i}", dict(row)) for i, row in enumerate(rows, start=1)]
+        engine.dispose()
+    return [_legacy(f"{table} row {i}", dict(row)) for i, row in enumerate(rows, start=1)]
+
+
+def _check_columns(names: list[str], where: str) -> None:
+    """Refuse an old table without the columns a price needs."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        raise PricingConfigError(f"{where}: missing column(s) {', '.join(missing)}")
 
 
 def _legacy(where: str, row: dict) -> LegacyRow:
@@ -98,21 +122,26 @@ def adopt(rows: list[LegacyRow], *, effective_from: datetime, token_unit: str, a
         label = f"{row.where} ({row.client_id or 'all clients'}, {provider}/{model})"
         if unit not in UNITS:
             raise PricingConfigError(f"{label}: unknown unit {unit!r}; use one of {', '.join(UNITS)}")
-        try:
+        by_time = UNITS[unit][1]
+        try:  # a time unit bills audio seconds only: the old completion and cached columns do not apply
             price = ConfigPrice(
                 client_id=row.client_id, provider=provider, model=model, unit=unit,
                 prompt_price=parse_price(row.prompt_price, "prompt_price", required=True),
-                completion_price=None if UNITS[unit][1]
+                completion_price=None if by_time
                 else parse_price(row.completion_price, "completion_price", required=True),
-                cached_prompt_price=parse_price(row.cached_prompt_price, "cached_prompt_price", required=False),
+                cached_prompt_price=None if by_time
+                else parse_price(row.cached_prompt_price, "cached_prompt_price", required=False),
                 effective_from=effective_from, note=f"adopted from the legacy pricing_config ({row.where})",
+                origin=label,
             )
+            check_price(price)
         except ValueError as exc:
             raise PricingConfigError(f"{label}: {exc}") from None
         listed = catalogue.current_prices(provider, model)
         mine = to_unit_prices(price)
         if listed is None:
-            findings.append(f"{label}: not in the catalogue; adopted as configured")
+            zero = " and priced at zero: its calls will cost $0" if _is_zero(mine) else ""
+            findings.append(f"{label}: not in the catalogue{zero}; adopted as configured")
         elif _is_zero(mine) and not _is_zero(listed):
             findings.append(f"{label}: priced at zero but the catalogue lists {catalogue.describe_prices(listed)}; "
                             "not adopted, the catalogue price applies")
@@ -127,8 +156,8 @@ def _provider_model(row: LegacyRow) -> tuple[str, str]:
     """Place old `whisper` rows under the provider that serves the model (OpenAI's whisper-1 by default)."""
     if row.provider != "whisper":
         return row.provider, row.model
-    model = row.model or "whisper-1"
-    if model.startswith(GROQ_WHISPER_PREFIX):
+    model = row.model if row.model.lower() not in ("", "whisper") else OPENAI_WHISPER
+    if GROQ_WHISPER_MARK in model.lower():
         return "groq", model
     return "openai", model
 

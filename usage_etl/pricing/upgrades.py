@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 
 from usage_etl.db.schema import catalogue_prices_seen, usage_logs
 from usage_etl.pricing.catalogue import PER_TOKEN_FIELDS, UnitPrices
@@ -28,6 +28,14 @@ def models_seen(engine: Engine, since: datetime | None = None) -> list[tuple[str
         query = query.where(usage_logs.c.created_at >= since)
     with engine.connect() as conn:
         return sorted((p, m) for p, m in conn.execute(query).all())
+
+
+def versions_recorded(engine: Engine) -> list[str]:
+    """List the catalogue versions whose prices were recorded, oldest record first."""
+    query = select(catalogue_prices_seen.c.catalogue_version, func.min(catalogue_prices_seen.c.recorded_at)) \
+        .group_by(catalogue_prices_seen.c.catalogue_version).order_by(func.min(catalogue_prices_seen.c.recorded_at))
+    with engine.connect() as conn:
+        return [version for version, _ in conn.execute(query).all()]
 
 
 def record_seen_prices(engine: Engine, version: str, prices: dict[tuple[str, str], UnitPrices | None],
