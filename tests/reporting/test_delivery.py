@@ -374,3 +374,29 @@ def test_outbox_file_names_cannot_leave_the_outbox(tmp_path):
     path = outbox_path(tmp_path, report, "a/b@example.com")
     assert path == tmp_path / "daily" / "2026-11-22" / ".._.._etc--a_b@example.com.eml"
     assert path.resolve().is_relative_to(tmp_path.resolve())
+
+
+@pytest.mark.flows
+def test_report_command_with_email_sends_through_the_flow(prefect_harness, hand_made, acme_recipients, db_url,
+                                                          smtp_server, tmp_path, monkeypatch, capsys):
+    from usage_etl.cli import main
+
+    handler, smtp = smtp_server
+    warehouse = hand_made.execute("select path from duckdb_databases() where database_name = current_database()"
+                                  ).fetchone()[0]
+    hand_made.close()
+    for name, value in {"USAGE_ETL_DB_URL": db_url, "USAGE_ETL_WAREHOUSE": warehouse, "USAGE_ETL_LOCALE": "en",
+                        "USAGE_ETL_REPORTS_DIR": str(tmp_path / "reports"), "SMTP_HOST": smtp.host,
+                        "SMTP_PORT": str(smtp.port), "SMTP_STARTTLS": "false", "SMTP_FROM": SENDER}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SMTP_USERNAME", raising=False)
+
+    assert main(["report", "daily", "--date", "2026-11-22", "--email"]) == 0
+    assert "delivery: 3 sent, no recipient for beta" in capsys.readouterr().out
+    (to_ops,) = handler.received(OPS)
+    assert to_ops["Subject"] and "All clients" in to_ops.get_body(("plain",)).get_content()
+    assert len(handler.received(ANA)) == len(handler.received(BRUNO)) == 1
+
+    assert main(["report", "daily", "--date", "2026-11-22", "--email"]) == 0
+    assert "delivery: 0 sent, 3 already sent, no recipient for beta" in capsys.readouterr().out
+    assert len(handler.messages) == 3
