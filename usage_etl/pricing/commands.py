@@ -269,7 +269,7 @@ def run_catalogue(args, settings: Settings) -> int:
     elif compared:
         print(f"\nno price changed since genai-prices {', '.join(compared)}")
     else:
-        print("\nfirst record of these prices: after an upgrade of genai-prices this command lists what changed")
+        print("\nno earlier genai-prices version recorded: after an upgrade this command lists what changed")
     return 0
 
 
