@@ -69,9 +69,9 @@ def restate_warehouse(con: duckdb.DuckDBPyConnection, run_id: int, window: DayWi
 
 @task(cache_policy=NO_CACHE, retries=len(IO_RETRY_DELAYS), retry_delay_seconds=IO_RETRY_DELAYS,
       retry_condition_fn=is_transient)
-def refresh_models(con: duckdb.DuckDBPyConnection, timezone: str) -> bool:
+def refresh_models(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
     """Rebuild the warehouse models the reports read."""
-    return reprice.refresh_models_if_present(con, timezone)
+    reprice.refresh_models(con, timezone)
 
 
 @task(cache_policy=NO_CACHE, retries=len(IO_RETRY_DELAYS), retry_delay_seconds=IO_RETRY_DELAYS,

@@ -101,7 +101,7 @@ def reprice_now(settings: Settings, since: date | None = None, client_id: str | 
             summary.add(reprice.restate_warehouse_day(con, summary.run_id, window, client_id))
             summary.days += 1
         if summary.warehouse_changed:
-            reprice.refresh_models_if_present(con, settings.timezone)
+            reprice.refresh_models(con, settings.timezone)
         reprice.finish_run(engine, summary)
         return summary
     finally:

@@ -12,7 +12,6 @@ totals). Both stores converge, no restatement is written twice, and a run after 
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -27,6 +26,7 @@ from usage_etl.columns import PARSED_CALL_COLUMNS
 from usage_etl.db.schema import price_restatements, reprice_runs, usage_logs
 from usage_etl.pricing.config import prices_fingerprint
 from usage_etl.pricing.price_table import build_price_table, price_calls
+from usage_etl.warehouse_models import refresh_warehouse_models
 
 USAGE_DB = "usage database"
 WAREHOUSE = "warehouse"
@@ -290,11 +290,6 @@ def prices_changed_since_last_reprice(engine: Engine) -> bool:
     return last != prices_fingerprint(engine)
 
 
-def refresh_models_if_present(con: duckdb.DuckDBPyConnection, tz: str) -> bool:
-    """Rebuild the warehouse models (daily_costs, …) when the reporting module that builds them is installed."""
-    try:
-        models = importlib.import_module("usage_etl.warehouse_models")
-    except ImportError:
-        return False
-    models.refresh_warehouse_models(con, tz)
-    return True
+def refresh_models(con: duckdb.DuckDBPyConnection, tz: str) -> None:
+    """Rebuild the warehouse models the reports read (daily_costs, conversations) from the repriced rows."""
+    refresh_warehouse_models(con, tz)
