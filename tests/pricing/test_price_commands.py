@@ -264,9 +264,13 @@ def test_import_missing_columns_and_missing_file(cli, engine, tmp_path):
     assert gone.code == 2 and "cannot read" in gone.err and "No such file or directory" in gone.err
 
 
-def test_example_file_imports(cli, engine):
+def test_the_example_file_imports(cli, engine):
     from tests.conftest import REPO_ROOT
 
     run = cli("prices", "import", str(REPO_ROOT / "docs" / "examples" / "prices.csv"))
     assert run.code == 0, run.err
-    assert count_prices(engine) > 0
+    assert run.out.splitlines()[-1].startswith("imported 5 new price(s)")
+    # acme's deal ends on 2026-05-01 (excluded): from then on acme pays the global price again
+    acme_may = table_rows(cli("prices", "list", "--client", "acme", "--at", "2026-05-01T00:00:00Z").out)
+    assert [(r["model"], r["source"], r["price"]) for r in acme_may][:1] == [
+        ("llama-3.3-70b-versatile", "global", "$0.59 prompt / $0.79 completion per_1m_tokens")]

@@ -258,7 +258,7 @@ def run_catalogue(args, settings: Settings) -> int:
     for (provider, model), prices in sorted(current.items()):
         table.append((provider, model, catalogue.canonical_model(provider, model) or "-",
                       catalogue.describe_prices(prices) if prices else "not in the catalogue"))
-    print(_columns(table))
+    print(_columns(table) if current else "(no calls with a model in usage_logs)")
     if changes:
         print(f"\n{len(changes)} price(s) changed since an earlier catalogue version:")
         for c in changes:
