@@ -13,6 +13,7 @@ from prefect import flow
 from tasks.ingest import (
     add_to_usage_db,
     add_to_warehouse,
+    export_for_usage_db,
     list_raw_files,
     load_into_usage_db,
     load_into_warehouse,
@@ -44,21 +45,29 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
     engine = open_usage_db(settings.db_url)
     usage_db = UsageDatabase(engine)
     con = warehouse.open_warehouse(settings.warehouse)
+    writing = None  # the batch the usage database is writing while DuckDB works on the next one
     try:
         summary = IngestSummary(files=len(files))
         for batch in plan_batches(root, files, usage_db.file_states(), settings.batch_bytes):
             counts = parse_lines(con, batch)
             counts = price_lines(con, engine, counts)
             load_into_warehouse(con)
-            counts = load_into_usage_db(con, usage_db, batch, counts)
-            summary.add(counts)
+            load = export_for_usage_db(con, batch)
+            if writing is not None:  # one batch in flight: its offsets commit before the next batch's
+                summary.add(writing.result())
+            writing = load_into_usage_db.submit(usage_db, load, counts)
             summary.bytes += batch.bytes
+        if writing is not None:
+            summary.add(writing.result())
+            writing = None
         refresh_models(con, settings.timezone)
         summary.finish()
         usage_db.record_run("ingest", started_at, summary.to_dict())
         publish_summary("ingest", summary)
         return summary
     finally:
+        if writing is not None:  # a failure upstream: let the write in flight end before closing its engine
+            writing.wait()
         con.close()
         engine.dispose()
 

@@ -49,11 +49,20 @@ def add_to_warehouse(con: duckdb.DuckDBPyConnection) -> int:
     return ingest.load_warehouse(con)
 
 
+@task(cache_policy=NO_CACHE)
+def export_for_usage_db(con: duckdb.DuckDBPyConnection, batch: Batch) -> ingest.UsageDbLoad:
+    """Take the priced batch out of DuckDB, for the usage database."""
+    return ingest.export_for_usage_db(con, batch)
+
+
 @task(cache_policy=NO_CACHE, retries=len(IO_RETRY_DELAYS), retry_delay_seconds=IO_RETRY_DELAYS)
-def load_into_usage_db(con: duckdb.DuckDBPyConnection, usage_db, batch: Batch, counts: BatchCounts) -> BatchCounts:
-    """Load the priced batch and the file offsets into the usage database in one transaction."""
+def load_into_usage_db(usage_db, load: ingest.UsageDbLoad, counts: BatchCounts) -> BatchCounts:
+    """Write an exported batch and its file offsets into the usage database in one transaction.
+
+    Touches no DuckDB connection, so the flow runs it in a thread while the next batch is parsed.
+    """
     with usage_db.transaction() as tx:
-        ingest.load_usage_db(con, tx, batch, counts)
+        ingest.write_usage_db(tx, load, counts)
     return counts
 
 

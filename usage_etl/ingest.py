@@ -20,9 +20,10 @@ from usage_etl import warehouse
 from usage_etl.parse import parse_raw_lines
 from usage_etl.pricing.price_table import build_price_table, price_calls
 from usage_etl.rawlog import Chunk, FileState, chunk_to_arrow, read_chunks
-from usage_etl.usage_db import UsageDbTransaction
+from usage_etl.usage_db import UsageDbTransaction, export_calls, export_rejects
 
 INVALID_UTF8_REASON = "not valid UTF-8 text"
+STAGE_ROWS_PER_SLICE = 8192
 
 
 @dataclass
@@ -146,12 +147,12 @@ def plan_batches(root: Path, raw_files: list[str], states: dict[str, FileState],
     size = 0
     for raw_file in raw_files:
         for chunk in read_chunks(root, raw_file, states.get(raw_file, FileState()), batch_bytes):
+            if chunks and size + chunk.bytes_read > batch_bytes:  # a batch never holds more than batch_bytes
+                yield Batch(chunks, after)
+                chunks, after, size = [], {}, 0
             chunks.append(chunk)
             after[raw_file] = chunk.state
             size += chunk.bytes_read
-            if size >= batch_bytes:
-                yield Batch(chunks, after)
-                chunks, after, size = [], {}, 0
     if chunks:
         yield Batch(chunks, after)
 
@@ -162,7 +163,10 @@ def stage_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> int:
     table = pa.concat_tables(tables) if tables else pa.table(
         {"raw_file": pa.array([], pa.string()), "raw_line": pa.array([], pa.int64()), "line": pa.array([], pa.large_string())}
     )
-    con.register("raw_lines", table)  # scanned in place: copying a gigabyte of text into a table costs seconds
+    # Scanned in place (copying a gigabyte of text into a table costs seconds), in slices of a few thousand
+    # lines: DuckDB gives each Arrow record batch to one thread, so one big batch would parse on one core.
+    table = pa.Table.from_batches(table.to_batches(max_chunksize=STAGE_ROWS_PER_SLICE), table.schema)
+    con.register("raw_lines", table)
     return table.num_rows
 
 
@@ -199,9 +203,31 @@ def load_warehouse(con: duckdb.DuckDBPyConnection) -> int:
     return warehouse.load_calls(con, "batch_calls")
 
 
+@dataclass
+class UsageDbLoad:
+    """One batch's writes to the usage database, taken out of DuckDB: calls, bad lines and file offsets.
+
+    Taking them out lets the usage database write one batch while DuckDB parses the next.
+    """
+
+    calls: pa.Table
+    rejects: list[tuple]
+    states: dict[str, FileState]
+
+
+def export_for_usage_db(con: duckdb.DuckDBPyConnection, batch: Batch) -> UsageDbLoad:
+    """Take the batch's calls and bad lines out of DuckDB for the usage database."""
+    return UsageDbLoad(export_calls(con, "batch_calls"), export_rejects(con, "rejected_batch"), batch.states)
+
+
+def write_usage_db(tx: UsageDbTransaction, load: UsageDbLoad, counts: BatchCounts) -> None:
+    """Write an exported batch (calls, bad lines, file offsets) in the caller's transaction."""
+    tx.write_rejects(load.rejects)
+    counts.loaded = tx.write_calls(load.calls)
+    counts.duplicates = counts.calls - counts.loaded
+    tx.save_file_states(load.states)
+
+
 def load_usage_db(con: duckdb.DuckDBPyConnection, tx: UsageDbTransaction, batch: Batch, counts: BatchCounts) -> None:
     """Load the batch's calls, rejects and file offsets into the usage database, in the caller's transaction."""
-    tx.load_rejects(con, "rejected_batch")
-    counts.loaded = tx.load_calls(con, "batch_calls")
-    counts.duplicates = counts.calls - counts.loaded
-    tx.save_file_states(batch.states)
+    write_usage_db(tx, export_for_usage_db(con, batch), counts)

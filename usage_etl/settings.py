@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("reports/out")
     timezone: str = "America/Sao_Paulo"
     locale: str = "pt_BR"
-    batch_bytes: int = Field(default=256 * 1024 * 1024, description="raw bytes read per batch")
+    batch_bytes: int = Field(default=64 * 1024 * 1024, description="raw bytes read per batch")
 
 
 class SmtpSettings(BaseSettings):

@@ -5,8 +5,7 @@ leaves either the whole batch or none of it, and the offsets never run ahead of 
 """
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +13,8 @@ from datetime import datetime, timezone
 
 import duckdb
 import orjson
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -39,50 +40,54 @@ class UsageDbTransaction:
 
     def load_calls(self, con: duckdb.DuckDBPyConnection, calls: str) -> int:
         """Insert the calls of DuckDB table `calls` that are not loaded yet; return how many were new."""
+        return self.write_calls(export_calls(con, calls))
+
+    def write_calls(self, rows: pa.Table) -> int:
+        """Insert exported calls that are not loaded yet; return how many were new."""
         if self.dialect == "postgresql":
-            return self._copy_calls(con, calls)
-        return self._insert_calls(con, calls)
+            return self._copy_calls(rows)
+        return self._insert_calls(rows)
 
-    def _copy_calls(self, con: duckdb.DuckDBPyConnection, calls: str) -> int:
-        """COPY the batch into a staging table, then one upsert that keeps the first load of each event_id."""
+    def _copy_calls(self, rows: pa.Table) -> int:
+        """COPY the batch into a staging table, then one upsert that keeps the first load of each event_id.
+
+        Arrow writes the CSV (in C++, without holding the GIL), so this runs beside DuckDB's work.
+        """
         columns = ", ".join(USAGE_LOG_COLUMNS)
-        fd, path = tempfile.mkstemp(prefix="usage-etl-copy-", suffix=".csv")
-        os.close(fd)
-        try:
-            con.execute(f"copy (select {columns} from {calls}) to '{path}' (format csv, header false)")
-            dbapi = self.conn.connection.driver_connection
-            with dbapi.cursor() as cur:
-                cur.execute(_sql("pg_create_staging_usage_logs.sql"))
-                with open(path, "rb") as fh, cur.copy(f"copy staging_usage_logs ({columns}) from stdin (format csv)") as copy:
-                    while block := fh.read(8 << 20):
-                        copy.write(block)
-                cur.execute(_sql("pg_upsert_usage_logs.sql").replace("{columns}", columns))
-                inserted = cur.rowcount
-                cur.execute("drop table staging_usage_logs")
-            return inserted
-        finally:
-            os.unlink(path)
+        text = io.BytesIO()
+        pa_csv.write_csv(rows, text, pa_csv.WriteOptions(include_header=False))
+        dbapi = self.conn.connection.driver_connection
+        with dbapi.cursor() as cur:
+            cur.execute(_sql("pg_create_staging_usage_logs.sql"))
+            with cur.copy(f"copy staging_usage_logs ({columns}) from stdin (format csv)") as copy:
+                view = text.getbuffer()
+                for start in range(0, len(view), 8 << 20):
+                    copy.write(view[start : start + (8 << 20)])
+                del view
+            cur.execute(_sql("pg_upsert_usage_logs.sql").replace("{columns}", columns))
+            inserted = cur.rowcount
+            cur.execute("drop table staging_usage_logs")
+        return inserted
 
-    def _insert_calls(self, con: duckdb.DuckDBPyConnection, calls: str) -> int:
+    def _insert_calls(self, rows: pa.Table) -> int:
         """Insert in chunks with OR IGNORE; SQLite counts what it added."""
         before = self.conn.execute(select(func.count()).select_from(usage_logs)).scalar_one()
         stmt = insert(usage_logs).prefix_with("OR IGNORE")
-        extras_at = USAGE_LOG_COLUMNS.index("extras")
-        result = con.execute(f"select {', '.join(USAGE_LOG_COLUMNS)} from {calls}")
-        while rows := result.fetchmany(SQLITE_ROWS_PER_INSERT):
-            records = []
-            for row in rows:
-                record = dict(zip(USAGE_LOG_COLUMNS, row))
-                extras = row[extras_at]
+        for part in rows.to_batches(SQLITE_ROWS_PER_INSERT):
+            records = part.to_pylist()
+            for record in records:
+                extras = record["extras"]
                 record["extras"] = orjson.loads(extras) if extras is not None else None
-                records.append(record)
             self.conn.execute(stmt, records)
         after = self.conn.execute(select(func.count()).select_from(usage_logs)).scalar_one()
         return after - before
 
     def load_rejects(self, con: duckdb.DuckDBPyConnection, rejects: str) -> int:
         """Quarantine the bad lines of DuckDB table `rejects` (once per file and line)."""
-        rows = con.execute(f"select raw_file, raw_line, reason, raw_text from {rejects}").fetchall()
+        return self.write_rejects(export_rejects(con, rejects))
+
+    def write_rejects(self, rows: list[tuple]) -> int:
+        """Quarantine exported bad lines (file, line, reason, text), once per file and line."""
         if not rows:
             return 0
         now = datetime.now(timezone.utc)
@@ -116,6 +121,16 @@ class UsageDbTransaction:
             self.conn.execute(delete(rejected_lines).where(rejected_lines.c.raw_file.in_(part)))
             self.conn.execute(delete(ingest_files).where(ingest_files.c.raw_file.in_(part)))
         return deleted
+
+
+def export_calls(con: duckdb.DuckDBPyConnection, calls: str) -> pa.Table:
+    """Take the calls of DuckDB table `calls` out as Arrow, in usage_logs' column order."""
+    return con.sql(f"select {', '.join(USAGE_LOG_COLUMNS)} from {calls}").to_arrow_table()
+
+
+def export_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> list[tuple]:
+    """Take the bad lines of DuckDB table `rejects` out: (file, line, reason, text)."""
+    return con.execute(f"select raw_file, raw_line, reason, raw_text from {rejects}").fetchall()
 
 
 class UsageDatabase:
