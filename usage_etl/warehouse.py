@@ -66,6 +66,11 @@ def forget_files(con: duckdb.DuckDBPyConnection, raw_files: list[str]) -> int:
     return gone
 
 
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write what was committed into the warehouse file, freeing the memory that held it."""
+    con.execute("checkpoint")
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Run a block in one warehouse transaction: all of it is kept, or none."""
