@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
+from usage_etl.csv_rows import csv_rows
 from usage_etl.db.schema import pricing_changes, pricing_config
 from usage_etl.pricing.catalogue import UnitPrices, catalogue_version, per_unit
 
@@ -299,17 +300,8 @@ def prices_fingerprint(engine: Engine) -> str:
 
 def read_csv(path: Path) -> list[ConfigPrice]:
     """Read a prices CSV; raise PricingConfigError naming the first bad line and why."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise PricingConfigError(f"cannot read {path}: {exc.strerror}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED_CSV_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise PricingConfigError(f"{path} line 1: missing column(s) {', '.join(missing)}")
     prices = []
-    for row in reader:
-        line = reader.line_num
+    for line, row in csv_rows(path, REQUIRED_CSV_COLUMNS, PricingConfigError):
         try:
             price = replace(_price_from_csv(row), origin=f"{path} line {line}")
             check_price(price)
@@ -324,8 +316,6 @@ def _price_from_csv(row: dict) -> ConfigPrice:
     def text(name: str) -> str:
         return (row.get(name) or "").strip()
 
-    if None in row:
-        raise ValueError("more fields than columns")
     effective_to = text("effective_to")
     return ConfigPrice(
         client_id=text("client_id") or None,

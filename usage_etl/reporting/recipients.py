@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert, select, update
 
+from usage_etl.csv_rows import csv_rows
 from usage_etl.db.schema import report_recipients
 
 CSV_COLUMNS = ("client_id", "email", "name")
@@ -46,18 +47,9 @@ def check_email(email: str) -> None:
 
 def read_recipients_csv(path: Path) -> list[Recipient]:
     """Read a recipients CSV; raise RecipientsError naming the first bad line and why."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise RecipientsError(f"cannot read {path}: {exc.strerror}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED_CSV_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise RecipientsError(f"{path} line 1: missing column(s) {', '.join(missing)}")
     recipients: list[Recipient] = []
     seen: dict[tuple[str, str], int] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in csv_rows(path, REQUIRED_CSV_COLUMNS, RecipientsError):
         try:
             recipient = _recipient_from_row(row)
         except RecipientsError as exc:
@@ -72,8 +64,6 @@ def read_recipients_csv(path: Path) -> list[Recipient]:
 
 
 def _recipient_from_row(row: dict) -> Recipient:
-    if None in row:
-        raise RecipientsError("more fields than columns")
     client_id = (row.get("client_id") or "").strip()
     email = (row.get("email") or "").strip()
     name = (row.get("name") or "").strip() or None
