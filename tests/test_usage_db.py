@@ -11,7 +11,7 @@ from usage_etl import warehouse
 from usage_etl.db.engine import UsageDatabaseError, open_usage_db
 from usage_etl.db.schema import rejected_lines, usage_logs
 from usage_etl.rawlog import FileState
-from usage_etl.usage_db import UsageDatabase
+from usage_etl.usage_db import UsageDatabase, export_calls, export_rejects
 
 
 def _batch(con, rows: list[dict]) -> None:
@@ -39,9 +39,9 @@ def test_calls_load_once_with_exact_cost_and_extras(db_url):
         {"event_id": "e2", "raw_line": 2, "cost_usd": None, "cost_status": "unpriced", "model": "mystery-model"},
     ])
     with db.transaction() as tx:
-        assert tx.load_calls(con, "batch_calls") == 2
+        assert tx.write_calls(export_calls(con, "batch_calls")) == 2
     with db.transaction() as tx:  # the same batch again: nothing new
-        assert tx.load_calls(con, "batch_calls") == 0
+        assert tx.write_calls(export_calls(con, "batch_calls")) == 0
     with engine.connect() as conn:
         rows = {r.event_id: r for r in conn.execute(select(usage_logs)).all()}
     assert rows["e1"].cost_usd == Decimal("0.0001517")
@@ -57,7 +57,7 @@ def test_tiny_costs_keep_twelve_decimals(db_url):
     con = warehouse.open_warehouse(":memory:")
     _batch(con, [{"event_id": "tiny", "raw_line": 1, "cost_usd": Decimal("0.000000590001")}])
     with UsageDatabase(engine).transaction() as tx:
-        tx.load_calls(con, "batch_calls")
+        tx.write_calls(export_calls(con, "batch_calls"))
     with engine.connect() as conn:
         assert conn.execute(select(usage_logs.c.cost_usd)).scalar_one() == Decimal("0.000000590001")
 
@@ -68,13 +68,13 @@ def test_offsets_are_saved_and_rolled_back_with_the_rows(db_url):
     _batch(con, [{"event_id": "e1", "raw_line": 1, "cost_usd": Decimal("0.1")}])
     with pytest.raises(RuntimeError):
         with db.transaction() as tx:
-            tx.load_calls(con, "batch_calls")
+            tx.write_calls(export_calls(con, "batch_calls"))
             tx.save_file_states({"2026/11/10/bot-1.jsonl": FileState(100, 1, "abc")})
             raise RuntimeError("killed mid-batch")
     assert db.file_states() == {}
     assert db.totals()["calls"] == 0
     with db.transaction() as tx:
-        tx.load_calls(con, "batch_calls")
+        tx.write_calls(export_calls(con, "batch_calls"))
         tx.save_file_states({"2026/11/10/bot-1.jsonl": FileState(100, 1, "abc")})
     assert db.file_states() == {"2026/11/10/bot-1.jsonl": FileState(100, 1, "abc")}
     with db.transaction() as tx:
@@ -92,8 +92,8 @@ def test_rejects_are_kept_once_and_forget_files_clears_a_file(db_url):
                  {"event_id": "e2", "raw_line": 1, "raw_file": "g.jsonl", "cost_usd": Decimal("0.25")}])
     for _ in range(2):
         with db.transaction() as tx:
-            tx.load_rejects(con, "rejected_batch")
-            tx.load_calls(con, "batch_calls")
+            tx.write_rejects(export_rejects(con, "rejected_batch"))
+            tx.write_calls(export_calls(con, "batch_calls"))
             tx.save_file_states({"f.jsonl": FileState(10, 1, None)})
     with engine.connect() as conn:
         assert conn.execute(select(rejected_lines.c.raw_line, rejected_lines.c.reason, rejected_lines.c.raw_text)).all() == [

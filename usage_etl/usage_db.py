@@ -38,10 +38,6 @@ class UsageDbTransaction:
         """Name the database dialect ('sqlite' or 'postgresql')."""
         return self.conn.dialect.name
 
-    def load_calls(self, con: duckdb.DuckDBPyConnection, calls: str) -> int:
-        """Insert the calls of DuckDB table `calls` that are not loaded yet; return how many were new."""
-        return self.write_calls(export_calls(con, calls))
-
     def write_calls(self, rows: pa.Table) -> int:
         """Insert exported calls that are not loaded yet; return how many were new."""
         if self.dialect == "postgresql":
@@ -81,10 +77,6 @@ class UsageDbTransaction:
             self.conn.execute(stmt, records)
         after = self.conn.execute(select(func.count()).select_from(usage_logs)).scalar_one()
         return after - before
-
-    def load_rejects(self, con: duckdb.DuckDBPyConnection, rejects: str) -> int:
-        """Quarantine the bad lines of DuckDB table `rejects` (once per file and line)."""
-        return self.write_rejects(export_rejects(con, rejects))
 
     def write_rejects(self, rows: list[tuple]) -> int:
         """Quarantine exported bad lines (file, line, reason, text), once per file and line."""
