@@ -173,8 +173,7 @@ def main() -> None:
         f"| backfill of {args.backfill_days} days | {bn:.1f} s | {bn_rss} MB |",
         "",
         f"Memory of {args.backfill_days} days vs one day: {bn_rss / max(b1_rss, 1):.2f}x "
-        f"({'flat' if bn_rss <= b1_rss * 1.15 else 'NOT flat'}: days are processed one at a time, in batches of "
-        "`USAGE_ETL_BATCH_BYTES`).",
+        f"({'flat' if bn_rss <= b1_rss * 1.15 else 'NOT flat'}; target: no more than one day, within 15%).",
         "",
         "Ingest summary of the one-day run:",
         "",

@@ -110,7 +110,7 @@ def backfill(since: date, until: date, raw_logs: str | None = None, settings: Se
                     summary.add(counts)
                     summary.bytes += batch.bytes
                     bar.update(sum(c.bytes_read for c in batch.chunks))
-            warehouse.checkpoint(con)  # write the day to the file: memory stays flat however many days
+            warehouse.checkpoint(con)  # write the day to the file rather than hold it in memory until the end
         bar.close()
         refresh_models(con, settings.timezone)
         summary.finish()
