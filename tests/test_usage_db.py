@@ -52,6 +52,23 @@ def test_calls_load_once_with_exact_cost_and_extras(db_url):
     assert rows["e1"].created_at.replace(tzinfo=timezone.utc) == datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
 
 
+def test_new_calls_are_copied_and_a_loaded_one_among_them_falls_back_to_the_upsert(db_url):
+    engine = open_usage_db(db_url)
+    db = UsageDatabase(engine)
+    con = warehouse.open_warehouse(":memory:")
+    _batch(con, [{"event_id": "e1", "raw_line": 1, "cost_usd": Decimal("0.0001517")}])
+    with db.transaction() as tx:
+        assert tx.write_new_calls(export_calls(con, "batch_calls")) == 1
+    # e1 is loaded already: on PostgreSQL the COPY fails on the key, is undone, and the upsert adds e2 alone
+    _batch(con, [{"event_id": "e1", "raw_line": 1, "cost_usd": Decimal("9")},
+                 {"event_id": "e2", "raw_line": 2, "cost_usd": Decimal("0.25")}])
+    with db.transaction() as tx:
+        assert tx.write_new_calls(export_calls(con, "batch_calls")) == 1
+        tx.save_file_states({"2026/11/10/bot-1.jsonl": FileState(200, 2, "abc")})  # the transaction goes on
+    assert db.totals() == {"calls": 2, "cost_usd": Decimal("0.0001517") + Decimal("0.25")}
+    assert db.file_states() == {"2026/11/10/bot-1.jsonl": FileState(200, 2, "abc")}
+
+
 def test_tiny_costs_keep_twelve_decimals(db_url):
     engine = open_usage_db(db_url)
     con = warehouse.open_warehouse(":memory:")

@@ -1,7 +1,8 @@
 """The ingest's steps on one batch of raw lines, with no Prefect in sight: stage, parse, price, load.
 
 A batch lives in temp tables of the warehouse's DuckDB connection: raw_lines → parsed_calls /
-rejected_batch → priced_calls → batch_calls. The flows in flows/ call these steps in order.
+rejected_batch → priced_calls → batch_calls (+ known_calls, those the warehouse holds already).
+The flows in flows/ call these steps in order.
 """
 from __future__ import annotations
 
@@ -185,10 +186,11 @@ def parse_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> BatchCounts:
 
 
 def price_batch(con: duckdb.DuckDBPyConnection, engine: Engine) -> None:
-    """Price `parsed_calls` with the prices in force at each call, then keep one row per event_id."""
+    """Price `parsed_calls` with the prices in force at each call, keep one row per event_id, note the known ones."""
     build_price_table(con, engine, "parsed_calls")
     price_calls(con, "parsed_calls", "prices")
     con.execute("create or replace temp table batch_calls as " + warehouse.read_sql("dedupe_batch_calls.sql"))
+    con.execute("create or replace temp table known_calls as " + warehouse.read_sql("select_known_calls.sql"))
 
 
 def new_call_counts(con: duckdb.DuckDBPyConnection, counts: BatchCounts) -> None:
@@ -207,23 +209,29 @@ def load_warehouse(con: duckdb.DuckDBPyConnection) -> int:
 class UsageDbLoad:
     """One batch's writes to the usage database, taken out of DuckDB: calls, bad lines and file offsets.
 
-    Taking them out lets the usage database write one batch while DuckDB parses the next.
+    Taking them out lets the usage database write one batch while DuckDB parses the next. The calls come
+    in two parts: `new_calls`, which the warehouse did not hold before this batch and so, almost always,
+    neither does the usage database (written the cheap way), and `known_calls`, which it did (upserted).
     """
 
-    calls: pa.Table
+    new_calls: pa.Table
+    known_calls: pa.Table
     rejects: list[tuple]
     states: dict[str, FileState]
 
 
 def export_for_usage_db(con: duckdb.DuckDBPyConnection, batch: Batch) -> UsageDbLoad:
     """Take the batch's calls and bad lines out of DuckDB for the usage database."""
-    return UsageDbLoad(export_calls(con, "batch_calls"), export_rejects(con, "rejected_batch"), batch.states)
+    new = "(select * from batch_calls anti join known_calls using (event_id))"
+    known = "(select * from batch_calls semi join known_calls using (event_id))"
+    return UsageDbLoad(export_calls(con, new), export_calls(con, known), export_rejects(con, "rejected_batch"),
+                       batch.states)
 
 
 def write_usage_db(tx: UsageDbTransaction, load: UsageDbLoad, counts: BatchCounts) -> None:
     """Write an exported batch (calls, bad lines, file offsets) in the caller's transaction."""
     tx.write_rejects(load.rejects)
-    counts.loaded = tx.write_calls(load.calls)
+    counts.loaded = tx.write_new_calls(load.new_calls) + tx.write_calls(load.known_calls)
     counts.duplicates = counts.calls - counts.loaded
     tx.save_file_states(load.states)
 

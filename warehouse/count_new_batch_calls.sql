@@ -4,14 +4,10 @@ with batch as (
     select * from batch_calls
 ),
 
-known as (
-    select event_id from usage_logs
-),
-
 new_calls as (
     select batch.*
     from batch
-    anti join known on batch.event_id = known.event_id
+    anti join known_calls on batch.event_id = known_calls.event_id
 ),
 
 final as (
