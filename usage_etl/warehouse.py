@@ -31,12 +31,25 @@ def open_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open the DuckDB warehouse {target}: {exc}") from exc
     con.execute("set TimeZone = 'UTC'")
-    # DuckDB rewrites the whole event_id index at every checkpoint; at the default 16 MB of WAL that is
-    # several times per ingest run, and the cost grows with the table. Checkpoint every 1 GB of WAL instead.
+    # At the default 16 MB of WAL DuckDB checkpoints several times per batch; every 1 GB is enough.
     con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     for name in CREATE_STATEMENTS:
         con.execute(read_sql(name))
+    _drop_usage_logs_key(con)
     return con
+
+
+def _drop_usage_logs_key(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild a usage_logs made before the event_id key was dropped (DuckDB cannot drop a key in place)."""
+    keyed = con.execute(
+        "select count(*) from duckdb_constraints() where table_name = 'usage_logs' and constraint_type = 'PRIMARY KEY'"
+    ).fetchall()[0][0]  # all fetched: a result left open blocks register() later
+    if not keyed:
+        return
+    with transaction(con):
+        con.execute("create table usage_logs_unkeyed as select * from usage_logs order by created_at")
+        con.execute("drop table usage_logs")
+        con.execute("alter table usage_logs_unkeyed rename to usage_logs")
 
 
 def read_sql(name: str) -> str:
@@ -45,10 +58,8 @@ def read_sql(name: str) -> str:
 
 
 def load_calls(con: duckdb.DuckDBPyConnection, calls: str) -> int:
-    """Insert the batch's calls not in the warehouse yet; return how many were new."""
-    before = con.execute("select count(*) from usage_logs").fetchall()[0][0]
-    con.execute(read_sql("insert_usage_logs.sql").replace("{calls}", calls))
-    return con.execute("select count(*) from usage_logs").fetchall()[0][0] - before  # all fetched: no result left open
+    """Insert the batch's calls not in the warehouse yet (those not in the temp table known_calls); return how many."""
+    return con.execute(read_sql("insert_usage_logs.sql").replace("{calls}", calls)).fetchall()[0][0]
 
 
 def load_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:

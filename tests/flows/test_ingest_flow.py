@@ -49,6 +49,22 @@ def test_ingest_twice_changes_nothing_and_counts_each_call_once(db_url, make_set
     assert _warehouse_totals(settings.warehouse) == (3, Decimal("0.0004551"))
 
 
+def test_a_call_logged_again_in_a_later_run_keeps_one_row_in_both_stores(db_url, make_settings):
+    from flows.ingest import ingest
+
+    settings = make_settings(db_url)
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl", line(groq_call("e0", "2026-11-10T12:00:00Z")))
+    ingest(settings=settings)
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl", line(groq_call("e0", "2026-11-10T12:00:00Z")), mode="ab")
+    write(settings.raw_logs, "2026/11/10/bot-2.jsonl", line(groq_call("e0", "2026-11-10T12:00:00Z")))
+    again = ingest(settings=settings)
+    assert (again.lines, again.loaded, again.duplicates, again.cost_usd) == (2, 0, 2, 0)
+    assert _usage_totals(db_url) == (1, SEED_COST)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    assert con.execute("select count(*), count(distinct event_id) from usage_logs").fetchone() == (1, 1)
+    con.close()
+
+
 def test_half_written_last_line_is_loaded_once_when_finished(db_url, make_settings):
     from flows.ingest import ingest
 
