@@ -44,7 +44,7 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
     files = list_raw_files(root)
     engine = open_usage_db(settings.db_url)
     usage_db = UsageDatabase(engine)
-    con = warehouse.open_warehouse(settings.warehouse)
+    con = warehouse.open_warehouse(settings.warehouse, settings.warehouse_memory)
     writing = None  # the batch the usage database is writing while DuckDB works on the next one
     try:
         summary = IngestSummary(files=len(files))
@@ -93,7 +93,7 @@ def backfill(since: date, until: date, raw_logs: str | None = None, settings: Se
         days.setdefault(partition_day(raw_file), []).append(raw_file)
     engine = open_usage_db(settings.db_url)
     usage_db = UsageDatabase(engine)
-    con = warehouse.open_warehouse(settings.warehouse)
+    con = warehouse.open_warehouse(settings.warehouse, settings.warehouse_memory)
     bar = _progress_bar(sum((root / f).stat().st_size for f in files), progress)
     try:
         summary = IngestSummary(files=len(files))

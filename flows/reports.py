@@ -54,7 +54,7 @@ def weekly_reports(week: str | None = None, client_id: str | None = None, send_e
 
 def run_reports(period: Period, client_id: str | None, send_email: bool, resend: bool, settings: Settings) -> dict:
     """Run the report steps of one period, top to bottom."""
-    con = open_report_warehouse(settings.warehouse, settings.timezone)
+    con = open_report_warehouse(settings.warehouse, settings.timezone, settings.warehouse_memory)
     try:
         figures = compute_report_figures(con, period, client_id, settings.timezone)
     finally:

@@ -37,7 +37,7 @@ def reprice(since: date | None = None, client_id: str | None = None,
     """
     settings = settings or Settings()
     engine = open_usage_db(settings.db_url)
-    con = warehouse.open_warehouse(settings.warehouse)
+    con = warehouse.open_warehouse(settings.warehouse, settings.warehouse_memory)
     try:
         ensure_restatements_table(con)
         summary = RepriceSummary(run_id=start_reprice_run(engine, since, client_id))

@@ -20,9 +20,9 @@ IO_RETRY_DELAYS = [2, 10, 30]
 
 
 @task(cache_policy=NO_CACHE, retries=len(IO_RETRY_DELAYS), retry_delay_seconds=IO_RETRY_DELAYS)
-def open_report_warehouse(path: Path, timezone: str) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse and make sure its report models exist."""
-    con = warehouse.open_warehouse(path)
+def open_report_warehouse(path: Path, timezone: str, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (DuckDB capped at `memory_limit`) and make sure its report models exist."""
+    con = warehouse.open_warehouse(path, memory_limit)
     ensure_warehouse_models(con, timezone)
     return con
 

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from usage_etl import warehouse
+from usage_etl.settings import Settings
 
 
 def test_a_warehouse_with_the_old_event_id_key_is_rebuilt_without_it(tmp_path):
@@ -22,3 +24,15 @@ def test_a_warehouse_with_the_old_event_id_key_is_rebuilt_without_it(tmp_path):
                        "and constraint_type = 'PRIMARY KEY'").fetchone() == (0,)
     assert con.execute("select event_id, cost_usd::varchar from usage_logs").fetchall() == [("e1", "0.000151700000")]
     con.close()
+
+
+def test_the_memory_limit_is_applied_and_a_bad_one_is_one_sentence(tmp_path, monkeypatch):
+    con = warehouse.open_warehouse(tmp_path / "w.duckdb", "300MB")
+    limit = con.execute("select value from duckdb_settings() where name = 'memory_limit'").fetchone()[0]
+    assert limit == "286.1 MiB"  # 300 MB, printed in DuckDB's binary unit
+    con.close()
+
+    monkeypatch.setenv("USAGE_ETL_WAREHOUSE_MEMORY", "lots")
+    monkeypatch.setenv("USAGE_ETL_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    with pytest.raises(warehouse.WarehouseError, match="USAGE_ETL_WAREHOUSE_MEMORY is not a memory size"):
+        warehouse.open_warehouse(tmp_path / "w.duckdb", Settings().warehouse_memory)

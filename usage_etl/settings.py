@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from usage_etl.warehouse import DEFAULT_MEMORY_LIMIT
+
 
 class Settings(BaseSettings):
     """The job's settings: every one comes from a `USAGE_ETL_*` environment variable."""
@@ -19,6 +21,7 @@ class Settings(BaseSettings):
     timezone: str = "America/Sao_Paulo"
     locale: str = "pt_BR"
     batch_bytes: int = Field(default=64 * 1024 * 1024, description="raw bytes read per batch")
+    warehouse_memory: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DuckDB's memory limit, like 512MB")
 
 
 class SmtpSettings(BaseSettings):

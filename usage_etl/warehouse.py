@@ -14,6 +14,9 @@ import duckdb
 from usage_etl import SQL_DIR
 
 CHECKPOINT_THRESHOLD = "1GB"
+# DuckDB's own memory (the rest of the process is ~0.3 GB more): past it, joins and aggregates spill to a temp
+# folder beside the warehouse file, so rebuilding the models over months of history stays within it.
+DEFAULT_MEMORY_LIMIT = "512MB"
 CREATE_STATEMENTS = ("create_usage_logs.sql", "create_rejected_lines.sql")
 
 
@@ -21,8 +24,11 @@ class WarehouseError(RuntimeError):
     """The warehouse file cannot be opened; the message is one sentence for the operator."""
 
 
-def open_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse file and its tables; ':memory:' gives a throwaway one."""
+def open_warehouse(path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse file and its tables; ':memory:' gives a throwaway one.
+
+    `memory_limit` caps DuckDB's memory (DuckDB's syntax: '512MB', '2GB').
+    """
     target = str(path)
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
@@ -31,6 +37,11 @@ def open_warehouse(path: Path | str) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open the DuckDB warehouse {target}: {exc}") from exc
     con.execute("set TimeZone = 'UTC'")
+    try:
+        con.execute("set memory_limit = ?", [memory_limit])
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"USAGE_ETL_WAREHOUSE_MEMORY is not a memory size DuckDB reads (like 512MB): {exc}") from exc
     # At the default 16 MB of WAL DuckDB checkpoints several times per batch; every 1 GB is enough.
     con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     for name in CREATE_STATEMENTS:
