@@ -2,8 +2,9 @@
 -- between the warehouse and the usage-database loads, or a call logged twice across batches).
 -- grain: one row per event_id of batch_calls.
 -- Only warehouse rows inside the batch's time span are compared, so DuckDB's zone maps skip the rest of a
--- long history: a call logged again carries the same logged_at. A call that did not would be missed here,
--- and then caught by the primary keys of both stores (the warehouse ignores it, the usage database upserts).
+-- long history: a line logged again (the contract's duplicate: a shipper's retry, or lines read again after a crash)
+-- carries the same logged_at. Limit: a writer that reused an event_id for a call at another time would be missed
+-- here; the usage database still keeps one row (its primary key: the upsert), the warehouse would keep both.
 with batch as (
     select event_id, created_at from batch_calls
 ),
