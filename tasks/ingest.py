@@ -74,11 +74,11 @@ def add_to_usage_db(con: duckdb.DuckDBPyConnection, tx: UsageDbTransaction, batc
 
 
 @task(cache_policy=NO_CACHE, retries=len(IO_RETRY_DELAYS), retry_delay_seconds=IO_RETRY_DELAYS)
-def refresh_models(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
-    """Rebuild the warehouse's daily costs and conversations."""
-    from usage_etl.warehouse_models import refresh_warehouse_models
+def refresh_models(con: duckdb.DuckDBPyConnection, timezone: str) -> bool:
+    """Rebuild the warehouse's daily costs and conversations if usage_logs changed since their last build."""
+    from usage_etl.warehouse_models import ensure_warehouse_models
 
-    refresh_warehouse_models(con, timezone)
+    return ensure_warehouse_models(con, timezone)
 
 
 @task(cache_policy=NO_CACHE)

@@ -18,7 +18,7 @@ CHECKPOINT_THRESHOLD = "1GB"
 # folder beside the warehouse file, so rebuilding the models over months of history stays within it. At 512MB a
 # 64 MiB batch already spills (a one-day ingest took 25% longer); at 1GB it does not.
 DEFAULT_MEMORY_LIMIT = "1GB"
-CREATE_STATEMENTS = ("create_usage_logs.sql", "create_rejected_lines.sql")
+CREATE_STATEMENTS = ("create_usage_logs.sql", "create_rejected_lines.sql", "create_model_state.sql")
 
 
 class WarehouseError(RuntimeError):
@@ -71,7 +71,15 @@ def read_sql(name: str) -> str:
 
 def load_calls(con: duckdb.DuckDBPyConnection, calls: str) -> int:
     """Insert the batch's calls not in the warehouse yet (those not in the temp table known_calls); return how many."""
-    return con.execute(read_sql("insert_usage_logs.sql").replace("{calls}", calls)).fetchall()[0][0]
+    added = con.execute(read_sql("insert_usage_logs.sql").replace("{calls}", calls)).fetchall()[0][0]
+    if added:
+        mark_models_stale(con)
+    return added
+
+
+def mark_models_stale(con: duckdb.DuckDBPyConnection) -> None:
+    """Note that usage_logs changed, so the next run rebuilds the models (call it in the change's transaction)."""
+    con.execute("update model_state set stale = true")
 
 
 def load_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:
@@ -86,6 +94,8 @@ def forget_files(con: duckdb.DuckDBPyConnection, raw_files: list[str]) -> int:
     gone = con.execute("select count(*) from usage_logs where raw_file in (select raw_file from forget_files)").fetchone()[0]
     con.execute("delete from usage_logs where raw_file in (select raw_file from forget_files)")
     con.execute("delete from rejected_lines where raw_file in (select raw_file from forget_files)")
+    if gone:
+        mark_models_stale(con)
     return gone
 
 

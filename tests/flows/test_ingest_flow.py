@@ -33,6 +33,14 @@ def _warehouse_totals(path) -> tuple[int, Decimal]:
     return n, Decimal(cost)
 
 
+def _model_totals(path) -> tuple[int, Decimal]:
+    """Calls and cost as the reports see them: the daily_costs model."""
+    con = duckdb.connect(str(path), read_only=True)
+    n, cost = con.execute("select sum(requests), sum(cost_usd) from daily_costs").fetchone()
+    con.close()
+    return n, Decimal(cost)
+
+
 def test_ingest_twice_changes_nothing_and_counts_each_call_once(db_url, make_settings, tmp_path):
     from flows.ingest import ingest
 
@@ -142,18 +150,21 @@ def test_run_killed_between_warehouse_and_usage_db_then_rerun_equals_one_clean_r
     from flows.ingest import ingest
 
     killed = make_settings(db_url, "killed")
+    write(killed.raw_logs, "2026/11/09/bot-1.jsonl", line(groq_call("k-day-before", "2026-11-09T12:00:00Z")))
+    ingest(settings=killed)  # the models are built, and current, before the run that dies
     body = b"".join(line(groq_call(f"k{i}", f"2026-11-10T12:00:{i:02d}Z", prompt=100 + i)) for i in range(20))
     write(killed.raw_logs, "2026/11/10/bot-1.jsonl", body)
     env = {**os.environ, "USAGE_ETL_DB_URL": db_url, "USAGE_ETL_WAREHOUSE": str(killed.warehouse),
            "USAGE_ETL_RAW_LOGS": str(killed.raw_logs), "PREFECT_API_URL": PREFECT_API_URL.value() or ""}
     proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 9, proc.stderr[-2000:]
-    assert _warehouse_totals(killed.warehouse)[0] == 20  # the warehouse got the batch
-    assert _usage_totals(db_url)[0] == 0  # the usage database did not
+    assert _warehouse_totals(killed.warehouse)[0] == 21  # the warehouse got the batch
+    assert _usage_totals(db_url)[0] == 1  # the usage database did not
     rerun = ingest(settings=killed)
     assert rerun.loaded == 20
     clean = make_settings(f"sqlite:///{tmp_path / 'clean.sqlite'}", "clean")
     ingest(settings=clean)
     assert _usage_totals(db_url) == _usage_totals(clean.db_url)
     assert _warehouse_totals(killed.warehouse) == _warehouse_totals(clean.warehouse)
-    assert _usage_totals(clean.db_url)[0] == 20
+    assert _model_totals(killed.warehouse) == _model_totals(clean.warehouse) == _warehouse_totals(clean.warehouse)
+    assert _usage_totals(clean.db_url)[0] == 21

@@ -84,3 +84,44 @@ def test_refresh_rebuilds_from_current_rows(make_warehouse, make_call):
     refresh_warehouse_models(con, TZ)
     assert con.execute("select count(*) from daily_costs").fetchone()[0] == 0
     assert con.execute("select count(*) from conversations").fetchone()[0] == 0
+
+
+def _model_requests(con) -> int:
+    return con.execute("select coalesce(sum(requests), 0) from daily_costs").fetchone()[0]
+
+
+def test_models_are_rebuilt_only_after_usage_logs_changed_or_in_another_time_zone(make_warehouse, make_call):
+    from usage_etl import warehouse
+    from usage_etl.warehouse_models import ensure_warehouse_models
+
+    con = make_warehouse([make_call(1, "acme", "2026-01-01T12:00:00Z")])
+    assert ensure_warehouse_models(con, TZ) is False  # nothing changed since the build
+
+    con.execute("create temp table batch as select * replace ('e2' as event_id) from usage_logs")
+    con.execute("create temp table known_calls (event_id varchar)")
+    with warehouse.transaction(con):
+        assert warehouse.load_calls(con, "batch") == 1
+    assert _model_requests(con) == 1  # the models lag until the next ensure
+    assert ensure_warehouse_models(con, TZ) is True
+    assert _model_requests(con) == 2
+    con.execute("begin transaction")
+    assert warehouse.load_calls(con, "batch") == 1  # known_calls is empty: the same row again...
+    con.execute("rollback")  # ... undone, and the stale mark with it
+    assert ensure_warehouse_models(con, TZ) is False
+
+    with warehouse.transaction(con):
+        assert warehouse.forget_files(con, ["2026/01/01/test.jsonl"]) == 2
+    assert ensure_warehouse_models(con, TZ) is True
+    assert _model_requests(con) == 0
+
+    assert ensure_warehouse_models(con, "UTC") is True  # built in São Paulo time: rebuilt for UTC days
+    assert ensure_warehouse_models(con, "UTC") is False
+
+
+def test_a_warehouse_whose_models_predate_the_state_table_rebuilds_them(make_warehouse, make_call):
+    from usage_etl.warehouse_models import ensure_warehouse_models
+
+    con = make_warehouse([make_call(1, "acme", "2026-01-01T12:00:00Z")])
+    con.execute("delete from model_state")
+    assert ensure_warehouse_models(con, TZ) is True
+    assert ensure_warehouse_models(con, TZ) is False

@@ -186,6 +186,7 @@ def restate_warehouse_day(con: duckdb.DuckDBPyConnection, run_id: int, window: D
         restatements = _diff_and_summarize(con, "warehouse_day_costs", "warehouse_changes", WAREHOUSE, window.day)
         if restatements:
             con.execute(warehouse.read_sql("update_repriced_usage_logs.sql"))
+            warehouse.mark_models_stale(con)
             con.execute(
                 warehouse.read_sql("insert_restatements.sql"),
                 {"restated_at": datetime.now(timezone.utc), "day": window.day, "run_id": run_id},
