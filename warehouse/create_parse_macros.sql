@@ -3,8 +3,6 @@
 create or replace temp macro json_kind(leaf) as json_type(leaf);
 -- json_text: a string leaf's value; NULL for any other type.
 create or replace temp macro json_text(leaf) as case when json_type(leaf) = 'VARCHAR' then leaf ->> '$' end;
--- token_ok: an absent leaf or a non-negative JSON integer.
-create or replace temp macro token_ok(leaf) as leaf is null or json_type(leaf) = 'UBIGINT';
 -- token_count: the count of a valid token leaf, else NULL.
 create or replace temp macro token_count(leaf) as case when json_type(leaf) = 'UBIGINT' then leaf::varchar::bigint end;
 -- seconds_ok: an absent leaf or a non-negative JSON number.
@@ -13,5 +11,7 @@ create or replace temp macro seconds_ok(leaf) as
 -- seconds_value: a valid seconds leaf as an exact decimal (the JSON text, not a float), else NULL.
 create or replace temp macro seconds_value(leaf) as
     case when json_type(leaf) in ('UBIGINT', 'BIGINT', 'DOUBLE') then try_cast(leaf::varchar as decimal(18, 3)) end;
--- is_object: the leaf holds a JSON object.
-create or replace temp macro is_object(leaf) as coalesce(json_type(leaf) = 'OBJECT', false);
+-- usage_has_counts: a usage struct (from json_transform) holding one of the counts a usage object carries.
+create or replace temp macro usage_has_counts(usage) as
+    usage.prompt_tokens is not null or usage.completion_tokens is not null or usage.total_tokens is not null
+    or usage.input_tokens is not null or usage.output_tokens is not null or usage.seconds is not null;

@@ -1,7 +1,8 @@
 -- decoded_lines: every non-blank raw line of the batch, its envelope and usage read out, and why it is bad (if it is).
 -- grain: one row per (raw_file, raw_line) whose text is not blank.
 -- columns: the parsed-call columns (usage_etl.columns.PARSED_CALL_COLUMNS) and `reason`, NULL exactly for the
---          lines that become calls. Each line is read by one json_transform and one json_type; no big text is kept.
+--          lines that become calls. Each line is read by one json_transform (json_type only for the rare value
+--          json_transform cannot type); no big text is kept.
 with raw as (
     select raw_file, raw_line, line as body from {raw_lines}
 ),
@@ -12,7 +13,7 @@ non_blank as (
 ),
 
 envelopes as (
-    -- one json_transform reads every field the contract names; json_type tells objects from other values
+    -- one json_transform reads every field the contract names
     select
         raw_file,
         raw_line,
@@ -50,12 +51,47 @@ envelopes as (
                 "input_token_details": {"audio_tokens": "JSON"}, "queue_time": "JSON", "prompt_time": "JSON",
                 "completion_time": "JSON", "total_time": "JSON"}}
             }
-        }')) as env,
-        try(json_type(body, [
-            '$.request', '$.response', '$.error', '$.response.usage', '$.response.x_groq.usage',
-            '$.response.response.usage', '$.response.error'
-        ])) as kinds
+        }')) as env
     from non_blank
+),
+
+kinds as (
+    -- the JSON type of the values that must be objects. json_transform cannot tell (it gives a struct of NULLs for
+    -- a string, a number or an empty object alike), and json_type parses the whole line again: so a value whose
+    -- struct has a field is an object, an absent or null one is NULL, and only the rest is asked of json_type.
+    select
+        *,
+        case
+            when env.request.model is not null or env.request.audio_seconds is not null then 'OBJECT'
+            when env.request is not null then try(json_type(body, '$.request'))
+        end as request_kind,
+        case
+            when env.response.model is not null or env.response.usage is not null or env.response.x_groq is not null
+                or env.response.response is not null or env.response.error is not null
+                or env.response.duration is not null then 'OBJECT'
+            when env.response is not null then try(json_type(body, '$.response'))
+        end as response_kind,
+        case
+            when env.error.status is not null or env.error.type is not null then 'OBJECT'
+            when env.error is not null then try(json_type(body, '$.error'))
+        end as error_kind,
+        case
+            when usage_has_counts(env.response.usage) then 'OBJECT'
+            when env.response.usage is not null then try(json_type(body, '$.response.usage'))
+        end as usage_kind,
+        case
+            when usage_has_counts(env.response.x_groq.usage) then 'OBJECT'
+            when env.response.x_groq.usage is not null then try(json_type(body, '$.response.x_groq.usage'))
+        end as x_groq_usage_kind,
+        case
+            when usage_has_counts(env.response.response.usage) then 'OBJECT'
+            when env.response.response.usage is not null then try(json_type(body, '$.response.response.usage'))
+        end as nested_usage_kind,
+        case
+            when env.response.error.type is not null or env.response.error.code is not null then 'OBJECT'
+            when env.response.error is not null then try(json_type(body, '$.response.error'))
+        end as response_error_kind
+    from envelopes
 ),
 
 located as (
@@ -63,49 +99,72 @@ located as (
     -- else the nested response of a Responses API stream event; newer Groq chunks carry both copies: read one.
     select
         *,
-        kinds[1] as request_kind,
-        kinds[2] as response_kind,
-        kinds[3] as error_kind,
         case
-            when kinds[4] = 'OBJECT' then 'response.usage'
-            when kinds[5] = 'OBJECT' then 'response.x_groq.usage'
-            when kinds[6] = 'OBJECT' then 'response.response.usage'
+            when usage_kind = 'OBJECT' then 'response.usage'
+            when x_groq_usage_kind = 'OBJECT' then 'response.x_groq.usage'
+            when nested_usage_kind = 'OBJECT' then 'response.response.usage'
         end as usage_path,
         case
-            when kinds[4] = 'OBJECT' then env.response.usage
-            when kinds[5] = 'OBJECT' then env.response.x_groq.usage
-            when kinds[6] = 'OBJECT' then env.response.response.usage
+            when usage_kind = 'OBJECT' then env.response.usage
+            when x_groq_usage_kind = 'OBJECT' then env.response.x_groq.usage
+            when nested_usage_kind = 'OBJECT' then env.response.response.usage
         end as u,
-        coalesce(kinds[7] = 'OBJECT', false) as response_is_error_body,
+        coalesce(response_error_kind = 'OBJECT', false) as response_is_error_body,
         env.request as req,
         env.error as err,
         env.response as resp
-    from envelopes
+    from kinds
+),
+
+texts as (
+    -- each string leaf read once (every json_text parses its leaf twice), each token leaf counted once
+    select
+        *,
+        json_text(env.logged_at) as logged_at_text,
+        json_text(env.endpoint) as endpoint_text,
+        json_text(env.client_id) as client_id_text,
+        json_text(env.provider) as provider_text,
+        json_text(env.event_id) as event_id_text,
+        json_text(req.model) as request_model_text,
+        -- a count is NULL when its leaf is absent or not a non-negative integer
+        token_count(u.prompt_tokens) as n_prompt,
+        token_count(u.completion_tokens) as n_completion,
+        token_count(u.total_tokens) as n_total,
+        token_count(u.input_tokens) as n_input,
+        token_count(u.output_tokens) as n_output,
+        token_count(u.prompt_tokens_details.cached_tokens) as n_cached,
+        token_count(u.prompt_tokens_details.cache_write_tokens) as n_cache_write,
+        token_count(u.prompt_tokens_details.audio_tokens) as n_audio_prompt,
+        token_count(u.completion_tokens_details.reasoning_tokens) as n_reasoning,
+        token_count(u.completion_tokens_details.audio_tokens) as n_audio_completion,
+        token_count(u.input_tokens_details.cached_tokens) as n_input_cached,
+        token_count(u.input_tokens_details.cache_write_tokens) as n_input_cache_write,
+        token_count(u.output_tokens_details.reasoning_tokens) as n_output_reasoning,
+        token_count(u.input_token_details.audio_tokens) as n_input_audio
+    from located
 ),
 
 fields as (
     select
         *,
-        json_text(env.logged_at) as logged_at_text,
-        json_text(env.endpoint) as endpoint_text,
-        json_text(env.endpoint) like 'audio.%' as is_audio,
+        endpoint_text like 'audio.%' as is_audio,
         list_filter([
-            case when not token_ok(u.prompt_tokens) then 'prompt_tokens' end,
-            case when not token_ok(u.completion_tokens) then 'completion_tokens' end,
-            case when not token_ok(u.total_tokens) then 'total_tokens' end,
-            case when not token_ok(u.input_tokens) then 'input_tokens' end,
-            case when not token_ok(u.output_tokens) then 'output_tokens' end,
-            case when not token_ok(u.prompt_tokens_details.cached_tokens) then 'prompt_tokens_details.cached_tokens' end,
-            case when not token_ok(u.prompt_tokens_details.cache_write_tokens) then 'prompt_tokens_details.cache_write_tokens' end,
-            case when not token_ok(u.prompt_tokens_details.audio_tokens) then 'prompt_tokens_details.audio_tokens' end,
-            case when not token_ok(u.completion_tokens_details.reasoning_tokens) then 'completion_tokens_details.reasoning_tokens' end,
-            case when not token_ok(u.completion_tokens_details.audio_tokens) then 'completion_tokens_details.audio_tokens' end,
-            case when not token_ok(u.input_tokens_details.cached_tokens) then 'input_tokens_details.cached_tokens' end,
-            case when not token_ok(u.input_tokens_details.cache_write_tokens) then 'input_tokens_details.cache_write_tokens' end,
-            case when not token_ok(u.output_tokens_details.reasoning_tokens) then 'output_tokens_details.reasoning_tokens' end,
-            case when not token_ok(u.input_token_details.audio_tokens) then 'input_token_details.audio_tokens' end
+            case when u.prompt_tokens is not null and n_prompt is null then 'prompt_tokens' end,
+            case when u.completion_tokens is not null and n_completion is null then 'completion_tokens' end,
+            case when u.total_tokens is not null and n_total is null then 'total_tokens' end,
+            case when u.input_tokens is not null and n_input is null then 'input_tokens' end,
+            case when u.output_tokens is not null and n_output is null then 'output_tokens' end,
+            case when u.prompt_tokens_details.cached_tokens is not null and n_cached is null then 'prompt_tokens_details.cached_tokens' end,
+            case when u.prompt_tokens_details.cache_write_tokens is not null and n_cache_write is null then 'prompt_tokens_details.cache_write_tokens' end,
+            case when u.prompt_tokens_details.audio_tokens is not null and n_audio_prompt is null then 'prompt_tokens_details.audio_tokens' end,
+            case when u.completion_tokens_details.reasoning_tokens is not null and n_reasoning is null then 'completion_tokens_details.reasoning_tokens' end,
+            case when u.completion_tokens_details.audio_tokens is not null and n_audio_completion is null then 'completion_tokens_details.audio_tokens' end,
+            case when u.input_tokens_details.cached_tokens is not null and n_input_cached is null then 'input_tokens_details.cached_tokens' end,
+            case when u.input_tokens_details.cache_write_tokens is not null and n_input_cache_write is null then 'input_tokens_details.cache_write_tokens' end,
+            case when u.output_tokens_details.reasoning_tokens is not null and n_output_reasoning is null then 'output_tokens_details.reasoning_tokens' end,
+            case when u.input_token_details.audio_tokens is not null and n_input_audio is null then 'input_token_details.audio_tokens' end
         ], lambda name: name is not null)[1] as bad_token_field
-    from located
+    from texts
 ),
 
 judged as (
@@ -121,15 +180,15 @@ judged as (
                 or try_cast(logged_at_text as timestamptz) is null
                 then 'logged_at is not an RFC 3339 timestamp with an offset'
             when env.client_id is null then 'client_id is missing or null'
-            when json_text(env.client_id) is null then 'client_id is not a string'
-            when trim(json_text(env.client_id)) = '' then 'client_id is empty'
+            when client_id_text is null then 'client_id is not a string'
+            when trim(client_id_text) = '' then 'client_id is empty'
             when env.provider is null then 'provider is missing or null'
-            when json_text(env.provider) is null or trim(json_text(env.provider)) = '' then 'provider is not a non-empty string'
+            when provider_text is null or trim(provider_text) = '' then 'provider is not a non-empty string'
             when env.endpoint is null then 'endpoint is missing or null'
             when endpoint_text is null then 'endpoint is not a string'
             when endpoint_text not in ('chat.completions', 'responses', 'audio.transcriptions', 'audio.translations')
                 then 'endpoint is not one of chat.completions, responses, audio.transcriptions, audio.translations'
-            when env.event_id is not null and json_text(env.event_id) is null then 'event_id is not a string'
+            when env.event_id is not null and event_id_text is null then 'event_id is not a string'
             when env.conversation_id is not null and json_kind(env.conversation_id) not in ('VARCHAR', 'UBIGINT', 'BIGINT')
                 then 'conversation_id is not a string'
             when env.phone is not null and json_kind(env.phone) not in ('VARCHAR', 'UBIGINT', 'BIGINT')
@@ -141,7 +200,7 @@ judged as (
                 then 'response is missing (and there is no error)'
             when response_kind not in ('OBJECT', 'NULL') then 'response is not an object'
             when request_kind not in ('OBJECT', 'NULL') then 'request is not an object'
-            when is_audio and json_text(req.model) is null
+            when is_audio and request_model_text is null
                 then 'request.model is missing (audio endpoints name their model only in the request)'
             when bad_token_field is not null
                 then usage_path || '.' || bad_token_field || ' is not a non-negative integer'
@@ -155,9 +214,9 @@ judged as (
 read_out as (
     select
         *,
-        coalesce(token_count(u.prompt_tokens), token_count(u.input_tokens)) as prompt_tokens,
-        coalesce(token_count(u.completion_tokens), token_count(u.output_tokens)) as completion_tokens,
-        token_count(u.total_tokens) as reported_total_tokens,
+        coalesce(n_prompt, n_input) as prompt_tokens,
+        coalesce(n_completion, n_output) as completion_tokens,
+        n_total as reported_total_tokens,
         case
             when is_audio then coalesce(seconds_value(u.seconds), seconds_value(resp.duration), seconds_value(req.audio_seconds))
         end as audio_seconds,
@@ -167,29 +226,29 @@ read_out as (
 
 final as (
     select
-        coalesce(json_text(env.event_id), 'sha256:' || sha256(trim(body, chr(32) || chr(9) || chr(13) || chr(10)))) as event_id,
-        json_text(env.client_id) as client_id,
+        coalesce(event_id_text, 'sha256:' || sha256(trim(body, chr(32) || chr(9) || chr(13) || chr(10)))) as event_id,
+        client_id_text as client_id,
         coalesce(json_text(env.conversation_id), env.conversation_id ->> '$') as conversation_id,
         coalesce(json_text(env.phone), env.phone ->> '$') as phone,
-        case when is_audio then 'whisper' else json_text(env.provider) end as source,
-        json_text(env.provider) as provider,
+        case when is_audio then 'whisper' else provider_text end as source,
+        provider_text as provider,
         endpoint_text as endpoint,
-        coalesce(json_text(resp.model), json_text(resp.response.model), json_text(req.model)) as model,
+        coalesce(json_text(resp.model), json_text(resp.response.model), request_model_text) as model,
         try_cast(logged_at_text as timestamptz) as created_at,
         prompt_tokens,
         completion_tokens,
         coalesce(reported_total_tokens, prompt_tokens + completion_tokens) as total_tokens,
-        coalesce(token_count(u.prompt_tokens_details.cached_tokens), token_count(u.input_tokens_details.cached_tokens))
+        coalesce(n_cached, n_input_cached)
             as cached_tokens,
         coalesce(
-            token_count(u.prompt_tokens_details.cache_write_tokens), token_count(u.input_tokens_details.cache_write_tokens)
+            n_cache_write, n_input_cache_write
         ) as cache_write_tokens,
         coalesce(
-            token_count(u.completion_tokens_details.reasoning_tokens), token_count(u.output_tokens_details.reasoning_tokens)
+            n_reasoning, n_output_reasoning
         ) as reasoning_tokens,
-        coalesce(token_count(u.prompt_tokens_details.audio_tokens), token_count(u.input_token_details.audio_tokens))
+        coalesce(n_audio_prompt, n_input_audio)
             as audio_prompt_tokens,
-        token_count(u.completion_tokens_details.audio_tokens) as audio_completion_tokens,
+        n_audio_completion as audio_completion_tokens,
         audio_seconds,
         (prompt_tokens is not null or completion_tokens is not null or audio_seconds is not null) as has_usage,
         failed as is_error,

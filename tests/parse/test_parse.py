@@ -169,3 +169,32 @@ def test_audio_length_prefers_billed_seconds_then_duration_then_request():
     got = dict(con.execute("select event_id, audio_seconds from parsed_calls").fetchall())
     assert got == {"a": Decimal("37"), "b": Decimal("36.71"), "c": Decimal("9.5"), "d": None}
     assert con.execute("select has_usage from parsed_calls where event_id = 'd'").fetchone()[0] is False
+
+
+def test_values_json_transform_cannot_type_are_judged_as_json_has_them():
+    # json_transform gives the same struct of NULLs for "x", 5, [] and {}: these lines take the json_type path
+    base = {"logged_at": "2026-11-10T15:00:00Z", "client_id": "acme", "provider": "groq", "endpoint": "chat.completions"}
+    lines = [
+        {**base, "event_id": "request-string", "request": "x", "response": {"model": "m"}},
+        {**base, "event_id": "request-empty", "request": {}, "response": {"model": "m", "usage": {"prompt_tokens": 1}}},
+        {**base, "event_id": "error-message-only", "request": {"model": "m"}, "error": {"message": "boom"}},
+        {**base, "event_id": "response-array", "response": []},
+        {**base, "event_id": "usage-number", "response": {"model": "m", "usage": 5}},
+        {**base, "event_id": "usage-empty", "response": {"model": "m", "usage": {}}},
+        {**base, "event_id": "usage-null-groq-chunk", "response": {"model": "m", "usage": None,
+                                                                    "x_groq": {"usage": {"prompt_tokens": 7, "completion_tokens": 3}}}},
+        {**base, "event_id": "response-error-message-only", "response": {"error": {"message": "bad"}}},
+    ]
+    con, counts = parse([json.dumps(x) for x in lines])
+    rejected = dict(con.execute("select raw_line, reason from rejected_batch").fetchall())
+    assert rejected == {1: "request is not an object", 4: "response is not an object"}
+    calls = {r[0]: r[1:] for r in con.execute(
+        "select event_id, is_error, has_usage, prompt_tokens, total_tokens from parsed_calls").fetchall()}
+    assert calls == {
+        "request-empty": (False, True, 1, None),  # no completion count: no total either
+        "error-message-only": (True, False, None, None),
+        "usage-number": (False, False, None, None),
+        "usage-empty": (False, False, None, None),
+        "usage-null-groq-chunk": (False, True, 7, 10),
+        "response-error-message-only": (True, False, None, None),
+    }
