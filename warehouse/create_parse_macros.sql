@@ -11,7 +11,3 @@ create or replace temp macro seconds_ok(leaf) as
 -- seconds_value: a valid seconds leaf as an exact decimal (the JSON text, not a float), else NULL.
 create or replace temp macro seconds_value(leaf) as
     case when json_type(leaf) in ('UBIGINT', 'BIGINT', 'DOUBLE') then try_cast(leaf::varchar as decimal(18, 3)) end;
--- usage_has_counts: a usage struct (from json_transform) holding one of the counts a usage object carries.
-create or replace temp macro usage_has_counts(usage) as
-    usage.prompt_tokens is not null or usage.completion_tokens is not null or usage.total_tokens is not null
-    or usage.input_tokens is not null or usage.output_tokens is not null or usage.seconds is not null;

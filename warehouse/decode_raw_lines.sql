@@ -26,30 +26,9 @@ envelopes as (
             "error": {"status": "JSON", "type": "JSON"},
             "response": {
                 "model": "JSON", "duration": "JSON", "error": {"type": "JSON", "code": "JSON"},
-                "usage": {"prompt_tokens": "JSON", "completion_tokens": "JSON", "total_tokens": "JSON",
-                "input_tokens": "JSON", "output_tokens": "JSON", "seconds": "JSON",
-                "prompt_tokens_details": {"cached_tokens": "JSON", "cache_write_tokens": "JSON",
-                "audio_tokens": "JSON"}, "completion_tokens_details": {"reasoning_tokens": "JSON",
-                "audio_tokens": "JSON"}, "input_tokens_details": {"cached_tokens": "JSON",
-                "cache_write_tokens": "JSON"}, "output_tokens_details": {"reasoning_tokens": "JSON"},
-                "input_token_details": {"audio_tokens": "JSON"}, "queue_time": "JSON", "prompt_time": "JSON",
-                "completion_time": "JSON", "total_time": "JSON"},
-                "x_groq": {"id": "JSON", "usage": {"prompt_tokens": "JSON", "completion_tokens": "JSON", "total_tokens": "JSON",
-                "input_tokens": "JSON", "output_tokens": "JSON", "seconds": "JSON",
-                "prompt_tokens_details": {"cached_tokens": "JSON", "cache_write_tokens": "JSON",
-                "audio_tokens": "JSON"}, "completion_tokens_details": {"reasoning_tokens": "JSON",
-                "audio_tokens": "JSON"}, "input_tokens_details": {"cached_tokens": "JSON",
-                "cache_write_tokens": "JSON"}, "output_tokens_details": {"reasoning_tokens": "JSON"},
-                "input_token_details": {"audio_tokens": "JSON"}, "queue_time": "JSON", "prompt_time": "JSON",
-                "completion_time": "JSON", "total_time": "JSON"}},
-                "response": {"model": "JSON", "usage": {"prompt_tokens": "JSON", "completion_tokens": "JSON", "total_tokens": "JSON",
-                "input_tokens": "JSON", "output_tokens": "JSON", "seconds": "JSON",
-                "prompt_tokens_details": {"cached_tokens": "JSON", "cache_write_tokens": "JSON",
-                "audio_tokens": "JSON"}, "completion_tokens_details": {"reasoning_tokens": "JSON",
-                "audio_tokens": "JSON"}, "input_tokens_details": {"cached_tokens": "JSON",
-                "cache_write_tokens": "JSON"}, "output_tokens_details": {"reasoning_tokens": "JSON"},
-                "input_token_details": {"audio_tokens": "JSON"}, "queue_time": "JSON", "prompt_time": "JSON",
-                "completion_time": "JSON", "total_time": "JSON"}}
+                "usage": "JSON",
+                "x_groq": {"id": "JSON", "usage": "JSON"},
+                "response": {"model": "JSON", "usage": "JSON"}
             }
         }')) as env
     from non_blank
@@ -75,18 +54,10 @@ kinds as (
             when env.error.status is not null or env.error.type is not null then 'OBJECT'
             when env.error is not null then try(json_type(body, '$.error'))
         end as error_kind,
-        case
-            when usage_has_counts(env.response.usage) then 'OBJECT'
-            when env.response.usage is not null then try(json_type(body, '$.response.usage'))
-        end as usage_kind,
-        case
-            when usage_has_counts(env.response.x_groq.usage) then 'OBJECT'
-            when env.response.x_groq.usage is not null then try(json_type(body, '$.response.x_groq.usage'))
-        end as x_groq_usage_kind,
-        case
-            when usage_has_counts(env.response.response.usage) then 'OBJECT'
-            when env.response.response.usage is not null then try(json_type(body, '$.response.response.usage'))
-        end as nested_usage_kind,
+        -- the usages are kept as JSON text (read out below, once, from the one that counts): '{' is an object
+        starts_with(env.response.usage, '{') as usage_is_object,
+        starts_with(env.response.x_groq.usage, '{') as x_groq_usage_is_object,
+        starts_with(env.response.response.usage, '{') as nested_usage_is_object,
         case
             when env.response.error.type is not null or env.response.error.code is not null then 'OBJECT'
             when env.response.error is not null then try(json_type(body, '$.response.error'))
@@ -100,15 +71,24 @@ located as (
     select
         *,
         case
-            when usage_kind = 'OBJECT' then 'response.usage'
-            when x_groq_usage_kind = 'OBJECT' then 'response.x_groq.usage'
-            when nested_usage_kind = 'OBJECT' then 'response.response.usage'
+            when usage_is_object then 'response.usage'
+            when x_groq_usage_is_object then 'response.x_groq.usage'
+            when nested_usage_is_object then 'response.response.usage'
         end as usage_path,
-        case
-            when usage_kind = 'OBJECT' then env.response.usage
-            when x_groq_usage_kind = 'OBJECT' then env.response.x_groq.usage
-            when nested_usage_kind = 'OBJECT' then env.response.response.usage
-        end as u,
+        json_transform(
+            case
+                when usage_is_object then env.response.usage
+                when x_groq_usage_is_object then env.response.x_groq.usage
+                when nested_usage_is_object then env.response.response.usage
+            end,
+            '{"prompt_tokens": "JSON", "completion_tokens": "JSON", "total_tokens": "JSON",
+            "input_tokens": "JSON", "output_tokens": "JSON", "seconds": "JSON",
+            "prompt_tokens_details": {"cached_tokens": "JSON", "cache_write_tokens": "JSON", "audio_tokens": "JSON"},
+            "completion_tokens_details": {"reasoning_tokens": "JSON", "audio_tokens": "JSON"},
+            "input_tokens_details": {"cached_tokens": "JSON", "cache_write_tokens": "JSON"},
+            "output_tokens_details": {"reasoning_tokens": "JSON"}, "input_token_details": {"audio_tokens": "JSON"},
+            "queue_time": "JSON", "prompt_time": "JSON", "completion_time": "JSON", "total_time": "JSON"}'
+        ) as u,
         coalesce(response_error_kind = 'OBJECT', false) as response_is_error_body,
         env.request as req,
         env.error as err,
@@ -148,6 +128,7 @@ fields as (
     select
         *,
         endpoint_text like 'audio.%' as is_audio,
+        try_cast(logged_at_text as timestamptz) as logged_at_time,
         list_filter([
             case when u.prompt_tokens is not null and n_prompt is null then 'prompt_tokens' end,
             case when u.completion_tokens is not null and n_completion is null then 'completion_tokens' end,
@@ -177,7 +158,7 @@ judged as (
             when env.logged_at is null then 'logged_at is missing or null'
             when logged_at_text is null then 'logged_at is not a string'
             when not regexp_matches(logged_at_text, '^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$')
-                or try_cast(logged_at_text as timestamptz) is null
+                or logged_at_time is null
                 then 'logged_at is not an RFC 3339 timestamp with an offset'
             when env.client_id is null then 'client_id is missing or null'
             when client_id_text is null then 'client_id is not a string'
@@ -234,7 +215,7 @@ final as (
         provider_text as provider,
         endpoint_text as endpoint,
         coalesce(json_text(resp.model), json_text(resp.response.model), request_model_text) as model,
-        try_cast(logged_at_text as timestamptz) as created_at,
+        logged_at_time as created_at,
         prompt_tokens,
         completion_tokens,
         coalesce(reported_total_tokens, prompt_tokens + completion_tokens) as total_tokens,
