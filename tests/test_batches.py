@@ -28,3 +28,21 @@ def test_a_line_longer_than_the_budget_is_a_batch_of_its_own(tmp_path):
     assert sum(b.bytes for b in batches) == 3_100
     assert [len(c.lines) for b in batches for c in b.chunks] == [1, 1, 1]
     assert max(b.bytes for b in batches) == 3_000  # the long line, whole
+
+
+def test_a_batch_keeps_the_first_line_of_each_event_id():
+    from usage_etl import warehouse
+
+    con = warehouse.open_warehouse(":memory:")
+    con.execute("create temp table priced_calls as select * exclude (ingested_at) from usage_logs limit 0")
+    lines = [("e1", "2026/11/10/b.jsonl", 1, 10), ("e1", "2026/11/10/a.jsonl", 7, 20), ("e1", "2026/11/10/a.jsonl", 3, 30),
+             ("e2", "2026/11/10/a.jsonl", 1, 40), ("e3", "2026/11/10/b.jsonl", 2, 50), ("e3", "2026/11/10/b.jsonl", 9, 60)]
+    for event_id, raw_file, raw_line, tokens in lines:
+        con.execute("""insert into priced_calls (event_id, client_id, source, provider, endpoint, created_at, has_usage,
+                       is_error, raw_file, raw_line, total_tokens, cost_status)
+                       values (?, 'acme', 'groq', 'groq', 'chat.completions', '2026-11-10 12:00:00+00', true, false, ?, ?, ?,
+                               'priced')""", [event_id, raw_file, raw_line, tokens])
+    con.execute("create temp table batch_calls as " + warehouse.read_sql("dedupe_batch_calls.sql"))
+    kept = con.execute("select event_id, raw_file, raw_line, total_tokens from batch_calls order by event_id").fetchall()
+    assert kept == [("e1", "2026/11/10/a.jsonl", 3, 30), ("e2", "2026/11/10/a.jsonl", 1, 40),
+                    ("e3", "2026/11/10/b.jsonl", 2, 50)]
