@@ -6,6 +6,7 @@ import importlib
 import logging
 import sys
 
+from usage_etl.prefect_api import PrefectApiError
 from usage_etl.settings import Settings
 
 # Modules with a `register(subparsers)` function; each sub-command sets `func(args, settings) -> int`.
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     try:
         return int(args.func(args, settings) or 0)
+    except PrefectApiError as exc:
+        print(f"usage-etl: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

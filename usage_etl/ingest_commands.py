@@ -6,6 +6,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from usage_etl import prefect_api
 from usage_etl.db.engine import UsageDatabaseError
 from usage_etl.rawlog import RawLogError
 from usage_etl.settings import Settings
@@ -46,7 +47,7 @@ def _fail(exc: Exception) -> int:
 
 def run_ingest(args, settings: Settings) -> int:
     """Run the ingest flow and print its summary."""
-    from flows.ingest import ingest
+    ingest = prefect_api.import_flows("flows.ingest").ingest
 
     try:
         summary = ingest(raw_logs=str(args.raw_logs) if args.raw_logs else None, settings=settings)
@@ -58,7 +59,7 @@ def run_ingest(args, settings: Settings) -> int:
 
 def run_backfill(args, settings: Settings) -> int:
     """Run the backfill flow over the given days and print its summary."""
-    from flows.ingest import backfill
+    backfill = prefect_api.import_flows("flows.ingest").backfill
 
     if args.until < args.since:
         return _fail(ValueError(f"--until {args.until} is before --since {args.since}"))
@@ -75,7 +76,7 @@ def run_backfill(args, settings: Settings) -> int:
 
 def run_nightly(args, settings: Settings) -> int:
     """Run the nightly flow: ingest, reprice if prices changed, then yesterday's reports (and on Mondays the weekly)."""
-    from flows.nightly import nightly
+    nightly = prefect_api.import_flows("flows.nightly").nightly
     from usage_etl.reporting.commands import format_result
 
     try:

@@ -5,6 +5,7 @@ import argparse
 import sys
 from datetime import date
 
+from usage_etl import prefect_api
 from usage_etl.db.engine import UsageDatabaseError
 from usage_etl.reporting.periods import parse_week
 from usage_etl.settings import Settings
@@ -58,7 +59,8 @@ def _week(value: str) -> str:
 
 def run_report(args, settings: Settings) -> int:
     """Run the daily or weekly report flow and print where each report went."""
-    from flows.reports import daily_reports, weekly_reports
+    flows = prefect_api.import_flows("flows.reports")
+    daily_reports, weekly_reports = flows.daily_reports, flows.weekly_reports
 
     options = {"client_id": None if args.all else args.client, "send_email": args.email, "resend": args.resend,
                "settings": settings}

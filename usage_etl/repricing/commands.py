@@ -5,6 +5,7 @@ import argparse
 import sys
 from datetime import date
 
+from usage_etl import prefect_api
 from usage_etl.db.engine import UsageDatabaseError
 from usage_etl.settings import Settings
 from usage_etl.warehouse import WarehouseError
@@ -32,7 +33,7 @@ def run_reprice(args, settings: Settings) -> int:
         args: parsed arguments: `since` (a date or None) and `client` (a client id or None).
         settings: the job's settings (usage database, warehouse, time zone of the days).
     """
-    from flows.reprice import reprice
+    reprice = prefect_api.import_flows("flows.reprice").reprice
 
     try:
         summary = reprice(since=args.since, client_id=args.client, settings=settings)

@@ -1,0 +1,47 @@
+"""The CLI starts Prefect's temporary API server itself, early, only when no Prefect server is configured."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.flows.conftest import groq_call, line, write
+from usage_etl import prefect_api
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_active_profile_decides_whether_a_server_is_configured(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    monkeypatch.delenv("PREFECT_PROFILES_PATH", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILE", raising=False)
+    assert prefect_api._active_profile_sets_api_url() is False  # no profiles file: Prefect's ephemeral default
+    (tmp_path / "profiles.toml").write_text(
+        'active = "ephemeral"\n[profiles.ephemeral]\nPREFECT_SERVER_ALLOW_EPHEMERAL_MODE = "true"\n'
+        '[profiles.prod]\nPREFECT_API_URL = "http://prefect.internal:4200/api"\n')
+    assert prefect_api._active_profile_sets_api_url() is False
+    monkeypatch.setenv("PREFECT_PROFILE", "prod")
+    assert prefect_api._active_profile_sets_api_url() is True
+
+
+def test_ingest_from_the_command_line_starts_and_stops_its_own_server(tmp_path):
+    raw = tmp_path / "raw"
+    write(raw, "2026/11/10/bot-1.jsonl", line(groq_call("e1", "2026-11-10T12:00:00Z")))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API_URL", "USAGE_ETL_"))}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               USAGE_ETL_DB_URL=f"sqlite:///{tmp_path / 'usage.sqlite'}", USAGE_ETL_WAREHOUSE=str(tmp_path / "w.duckdb"),
+               USAGE_ETL_RAW_LOGS=str(raw))
+    proc = subprocess.run([sys.executable, "-m", "usage_etl.cli", "-v", "ingest"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "total cost       $0.000151700000" in proc.stdout
+    started = re.search(r"starting Prefect's temporary API server on port (\d+) \(pid (\d+)\)", proc.stderr)
+    assert started, proc.stderr[-3000:]
+    assert "stopping Prefect's temporary API server" in proc.stderr
+    port, pid = int(started.group(1)), int(started.group(2))
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0  # nothing answers there any more
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
