@@ -57,10 +57,10 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
                 summary.add(writing.result())
             writing = load_into_usage_db.submit(usage_db, load, counts)
             summary.bytes += batch.bytes
+        refresh_models(con, settings.timezone)  # DuckDB's work, while the usage database writes the last batch
         if writing is not None:
             summary.add(writing.result())
             writing = None
-        refresh_models(con, settings.timezone)
         summary.finish()
         usage_db.record_run("ingest", started_at, summary.to_dict())
         publish_summary("ingest", summary)
