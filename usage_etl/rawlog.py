@@ -125,7 +125,7 @@ def _read_plain(path: Path, raw_file: str, state: FileState, max_bytes: int, fin
                     return
                 data += more
                 end = len(data) - 1
-            complete = data[: end + 1]
+            complete = memoryview(data)[: end + 1]  # no copy of the (up to batch-sized) block
             fh.seek(offset + len(complete))
             chunk = _to_chunk(raw_file, complete, offset, lines_read, fingerprint)
             offset, lines_read = chunk.state.read_offset, chunk.state.lines_read
@@ -182,7 +182,7 @@ def _read_gzip(path: Path, raw_file: str, state: FileState, max_bytes: int, fing
         yield _to_chunk(raw_file, pending[: end + 1], offset, lines_read, fingerprint)
 
 
-def _to_chunk(raw_file: str, complete: bytes, offset: int, lines_read: int, fingerprint: str | None) -> Chunk:
+def _to_chunk(raw_file: str, complete: bytes | memoryview, offset: int, lines_read: int, fingerprint: str | None) -> Chunk:
     """Split bytes that end in a newline into an Arrow array of lines, without copying them through Python."""
     buf = np.frombuffer(complete, dtype=np.uint8)
     newlines = np.flatnonzero(buf == 10)
@@ -201,10 +201,10 @@ def _to_chunk(raw_file: str, complete: bytes, offset: int, lines_read: int, fing
     return Chunk(raw_file, lines_read + 1, lines, invalid, state, len(complete))
 
 
-def _split_checking_utf8(complete: bytes, lines_read: int) -> tuple[pa.Array, list[tuple[int, str]]]:
+def _split_checking_utf8(complete: bytes | memoryview, lines_read: int) -> tuple[pa.Array, list[tuple[int, str]]]:
     """Split line by line, blanking lines that are not UTF-8 and setting them aside for the quarantine."""
     lines, invalid = [], []
-    for i, raw in enumerate(complete.split(b"\n")[:-1]):
+    for i, raw in enumerate(bytes(complete).split(b"\n")[:-1]):
         try:
             lines.append(raw.decode("utf-8"))
         except UnicodeDecodeError:
