@@ -48,17 +48,27 @@ def start_early() -> None:
     global _server
     if _server is not None or _server_configured():
         return
-    spec = importlib.util.find_spec("prefect")
-    if spec is None or not spec.submodule_search_locations:
+    if importlib.util.find_spec("prefect") is None:
         return
-    port = _free_port()
-    _server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.submodule_search_locations[0]).parent),
-         "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "error", "--lifespan", "on"],
-        env={**os.environ, **SERVER_ENV},
-    )
+    _spawn()
     atexit.register(stop)
+
+
+def _spawn() -> None:
+    """Run the server on a socket bound here (so no other process can take its port) and point PREFECT_API_URL at it."""
+    global _server
+    app_dir = Path(importlib.util.find_spec("prefect").submodule_search_locations[0]).parent
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        port = sock.getsockname()[1]
+        _server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
+             "prefect.server.api.server:create_app", "--fd", str(sock.fileno()),
+             "--log-level", "error", "--lifespan", "on"],
+            env={**os.environ, **SERVER_ENV},
+            pass_fds=(sock.fileno(),),
+        )
     os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
     log.info("starting Prefect's temporary API server on port %d (pid %d)", port, _server.pid)
 
@@ -130,9 +140,3 @@ def _active_profile_sets_api_url() -> bool:
         return True  # unreadable: let Prefect decide (and say why)
     active = os.environ.get("PREFECT_PROFILE") or profiles.get("active", "ephemeral")
     return bool(profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
