@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -150,13 +150,14 @@ def main() -> None:
     month = work / f"month-{args.backfill_days}x{args.backfill_lines}"
     if not month.exists():
         generate(month, args.backfill_lines, args.backfill_days, start)
-    last = f"2026-10-{args.backfill_days:02d}" if args.backfill_days <= 31 else None
-    middle = f"2026-10-{(args.backfill_days + 1) // 2:02d}"
-    b1, b1_rss, _ = measured_ingest(work, month, ["backfill", "--since", "2026-10-01", "--until", "2026-10-01"])
+    first = start.date().isoformat()
+    last = (start + timedelta(days=args.backfill_days - 1)).date().isoformat()
+    middle = (start + timedelta(days=(args.backfill_days - 1) // 2)).date().isoformat()
+    b1, b1_rss, _ = measured_ingest(work, month, ["backfill", "--since", first, "--until", first])
     db = create_db()
-    try:  # the 30 days, then one day again into the warehouse and database that now hold them
+    try:  # all the days, then one day again into the warehouse and database that now hold them
         env = run_env(work, month, db)
-        bn, bn_rss, bn_out = run_command(["backfill", "--since", "2026-10-01", "--until", last], env)
+        bn, bn_rss, bn_out = run_command(["backfill", "--since", first, "--until", last], env)
         bf, bf_rss, _ = run_command(["backfill", "--since", middle, "--until", middle], env)
     finally:
         drop_db(db)

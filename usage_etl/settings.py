@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     timezone: str = "America/Sao_Paulo"
     locale: str = "pt_BR"
     batch_bytes: int = Field(default=64 * 1024 * 1024, description="raw bytes read per batch")
-    warehouse_memory: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DuckDB's memory limit, like 512MB")
+    warehouse_memory: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DuckDB's memory limit, like 1GB")
 
 
 class SmtpSettings(BaseSettings):
