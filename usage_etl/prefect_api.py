@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import atexit
 import importlib
-import logging
 import importlib.util
+import logging
 import os
 import socket
 import subprocess
@@ -45,10 +45,7 @@ def import_flows(module: str):
 
 def start_early() -> None:
     """Start the temporary API server now, unless a Prefect server is configured or one is already started."""
-    global _server
     if _server is not None or _server_configured():
-        return
-    if importlib.util.find_spec("prefect") is None:
         return
     _spawn()
     atexit.register(stop)
