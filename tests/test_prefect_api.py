@@ -11,8 +11,6 @@ from pathlib import Path
 from tests.flows.conftest import groq_call, line, write
 from usage_etl import prefect_api
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 def test_the_active_profile_decides_whether_a_server_is_configured(tmp_path, monkeypatch):
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path))

@@ -26,19 +26,16 @@ def _usage_totals(db_url: str) -> tuple[int, Decimal]:
     return len(costs), sum((Decimal(c) for c in costs if c is not None), Decimal(0))
 
 
-def _warehouse_totals(path) -> tuple[int, Decimal]:
+def _warehouse_totals(path, sql: str = "select count(*), coalesce(sum(cost_usd), 0) from usage_logs") -> tuple[int, Decimal]:
     con = duckdb.connect(str(path), read_only=True)
-    n, cost = con.execute("select count(*), coalesce(sum(cost_usd), 0) from usage_logs").fetchone()
+    n, cost = con.execute(sql).fetchone()
     con.close()
     return n, Decimal(cost)
 
 
 def _model_totals(path) -> tuple[int, Decimal]:
     """Calls and cost as the reports see them: the daily_costs model."""
-    con = duckdb.connect(str(path), read_only=True)
-    n, cost = con.execute("select sum(requests), sum(cost_usd) from daily_costs").fetchone()
-    con.close()
-    return n, Decimal(cost)
+    return _warehouse_totals(path, "select sum(requests), sum(cost_usd) from daily_costs")
 
 
 def test_ingest_twice_changes_nothing_and_counts_each_call_once(db_url, make_settings, tmp_path):
