@@ -12,12 +12,9 @@ from pathlib import Path
 import duckdb
 
 from usage_etl import SQL_DIR
+from usage_etl.settings import DEFAULT_MEMORY_LIMIT
 
 CHECKPOINT_THRESHOLD = "1GB"
-# DuckDB's own memory (the rest of the process is ~0.4 GB more): past it, joins and aggregates spill to a temp
-# folder beside the warehouse file, so rebuilding the models over months of history stays within it. At 512MB a
-# 64 MiB batch already spills (a one-day ingest took 25% longer); at 1GB it does not.
-DEFAULT_MEMORY_LIMIT = "1GB"
 CREATE_STATEMENTS = ("create_usage_logs.sql", "create_rejected_lines.sql", "create_model_state.sql")
 
 
