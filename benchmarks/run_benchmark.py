@@ -31,36 +31,37 @@ from generate_logs import generate  # noqa: E402
 NOTES_HEADING = "## Where the time goes"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 # The floor reads every field the ingest reads from a line (one json_extract of these paths per line) and COPYs
-# the rows into an unindexed PostgreSQL table: (column, JSON path, DuckDB type, PostgreSQL type).
+# the rows into an unindexed PostgreSQL table: (column, JSON path, DuckDB type).
 FLOOR_FIELDS = [
-    ("event_id", "$.event_id", "varchar", "text"), ("logged_at", "$.logged_at", "timestamptz", "timestamptz"),
-    ("client_id", "$.client_id", "varchar", "text"), ("provider", "$.provider", "varchar", "text"),
-    ("endpoint", "$.endpoint", "varchar", "text"), ("conversation_id", "$.conversation_id", "varchar", "text"),
-    ("phone", "$.phone", "varchar", "text"), ("request_model", "$.request.model", "varchar", "text"),
-    ("request_audio_seconds", "$.request.audio_seconds", "decimal(18,3)", "numeric(18,3)"),
-    ("error_status", "$.error.status", "integer", "integer"), ("error_type", "$.error.type", "varchar", "text"),
-    ("response_model", "$.response.model", "varchar", "text"),
-    ("duration", "$.response.duration", "decimal(18,3)", "numeric(18,3)"),
-    ("response_error_type", "$.response.error.type", "varchar", "text"),
-    ("prompt_tokens", "$.response.usage.prompt_tokens", "bigint", "bigint"),
-    ("completion_tokens", "$.response.usage.completion_tokens", "bigint", "bigint"),
-    ("total_tokens", "$.response.usage.total_tokens", "bigint", "bigint"),
-    ("input_tokens", "$.response.usage.input_tokens", "bigint", "bigint"),
-    ("output_tokens", "$.response.usage.output_tokens", "bigint", "bigint"),
-    ("seconds", "$.response.usage.seconds", "decimal(18,3)", "numeric(18,3)"),
-    ("cached_tokens", "$.response.usage.prompt_tokens_details.cached_tokens", "bigint", "bigint"),
-    ("cache_write_tokens", "$.response.usage.prompt_tokens_details.cache_write_tokens", "bigint", "bigint"),
-    ("audio_prompt_tokens", "$.response.usage.prompt_tokens_details.audio_tokens", "bigint", "bigint"),
-    ("reasoning_tokens", "$.response.usage.completion_tokens_details.reasoning_tokens", "bigint", "bigint"),
-    ("audio_completion_tokens", "$.response.usage.completion_tokens_details.audio_tokens", "bigint", "bigint"),
-    ("input_cached_tokens", "$.response.usage.input_tokens_details.cached_tokens", "bigint", "bigint"),
-    ("output_reasoning_tokens", "$.response.usage.output_tokens_details.reasoning_tokens", "bigint", "bigint"),
-    ("x_groq_id", "$.response.x_groq.id", "varchar", "text"), ("x_groq_usage", "$.response.x_groq.usage", "json", "json"),
-    ("queue_time", "$.response.usage.queue_time", "double", "double precision"),
-    ("prompt_time", "$.response.usage.prompt_time", "double", "double precision"),
-    ("completion_time", "$.response.usage.completion_time", "double", "double precision"),
-    ("total_time", "$.response.usage.total_time", "double", "double precision"),
+    ("event_id", "$.event_id", "varchar"), ("logged_at", "$.logged_at", "timestamptz"),
+    ("client_id", "$.client_id", "varchar"), ("provider", "$.provider", "varchar"),
+    ("endpoint", "$.endpoint", "varchar"), ("conversation_id", "$.conversation_id", "varchar"),
+    ("phone", "$.phone", "varchar"), ("request_model", "$.request.model", "varchar"),
+    ("request_audio_seconds", "$.request.audio_seconds", "decimal(18,3)"),
+    ("error_status", "$.error.status", "integer"), ("error_type", "$.error.type", "varchar"),
+    ("response_model", "$.response.model", "varchar"),
+    ("duration", "$.response.duration", "decimal(18,3)"),
+    ("response_error_type", "$.response.error.type", "varchar"),
+    ("prompt_tokens", "$.response.usage.prompt_tokens", "bigint"),
+    ("completion_tokens", "$.response.usage.completion_tokens", "bigint"),
+    ("total_tokens", "$.response.usage.total_tokens", "bigint"),
+    ("input_tokens", "$.response.usage.input_tokens", "bigint"),
+    ("output_tokens", "$.response.usage.output_tokens", "bigint"),
+    ("seconds", "$.response.usage.seconds", "decimal(18,3)"),
+    ("cached_tokens", "$.response.usage.prompt_tokens_details.cached_tokens", "bigint"),
+    ("cache_write_tokens", "$.response.usage.prompt_tokens_details.cache_write_tokens", "bigint"),
+    ("audio_prompt_tokens", "$.response.usage.prompt_tokens_details.audio_tokens", "bigint"),
+    ("reasoning_tokens", "$.response.usage.completion_tokens_details.reasoning_tokens", "bigint"),
+    ("audio_completion_tokens", "$.response.usage.completion_tokens_details.audio_tokens", "bigint"),
+    ("input_cached_tokens", "$.response.usage.input_tokens_details.cached_tokens", "bigint"),
+    ("output_reasoning_tokens", "$.response.usage.output_tokens_details.reasoning_tokens", "bigint"),
+    ("x_groq_id", "$.response.x_groq.id", "varchar"), ("x_groq_usage", "$.response.x_groq.usage", "json"),
+    ("queue_time", "$.response.usage.queue_time", "double"),
+    ("prompt_time", "$.response.usage.prompt_time", "double"),
+    ("completion_time", "$.response.usage.completion_time", "double"),
+    ("total_time", "$.response.usage.total_time", "double"),
 ]
+PG_TYPES = {"varchar": "text", "decimal(18,3)": "numeric(18,3)", "double": "double precision"}  # else the same name
 # The floor of earlier pages: 8 fields, each read by its own json_extract (kept for comparison).
 NARROW_FLOOR_SELECT = """
     json_extract_string(line, '$.event_id') as event_id,
@@ -78,9 +79,9 @@ NARROW_FLOOR_COLUMNS = """event_id text, client_id text, provider text, endpoint
 
 def floor_select() -> tuple[str, str]:
     """The floor's DuckDB select list (from one json_extract per line) and its PostgreSQL columns."""
-    paths = ", ".join(f"'{path}'" for _, path, _, _ in FLOOR_FIELDS)
+    paths = ", ".join(f"'{path}'" for _, path, _ in FLOOR_FIELDS)
     columns = []
-    for i, (name, _, duck_type, _) in enumerate(FLOOR_FIELDS, 1):
+    for i, (name, _, duck_type) in enumerate(FLOOR_FIELDS, 1):
         if duck_type == "varchar":
             columns.append(f"v[{i}] ->> '$' as {name}")
         elif duck_type == "json":
@@ -88,7 +89,7 @@ def floor_select() -> tuple[str, str]:
         else:
             columns.append(f"try_cast(v[{i}] as {duck_type}) as {name}")
     select = f"{', '.join(columns)} from (select json_extract(line, [{paths}]) as v from lines)"
-    return select, ", ".join(f"{name} {pg_type}" for name, _, _, pg_type in FLOOR_FIELDS)
+    return select, ", ".join(f"{name} {PG_TYPES.get(duck_type, duck_type)}" for name, _, duck_type in FLOOR_FIELDS)
 
 
 def create_db() -> str:
