@@ -42,7 +42,7 @@ def test_a_batch_keeps_the_first_line_of_each_event_id():
                        is_error, raw_file, raw_line, total_tokens, cost_status)
                        values (?, 'acme', 'groq', 'groq', 'chat.completions', '2026-11-10 12:00:00+00', true, false, ?, ?, ?,
                                'priced')""", [event_id, raw_file, raw_line, tokens])
-    con.execute("create temp table batch_calls as " + warehouse.read_sql("dedupe_batch_calls.sql"))
+    con.execute("create temp table batch_calls as " + warehouse.read_sql("dedupe_batch_calls.sql").replace("{priced_calls}", "priced_calls"))
     kept = con.execute("select event_id, raw_file, raw_line, total_tokens from batch_calls order by event_id").fetchall()
     assert kept == [("e1", "2026/11/10/a.jsonl", 3, 30), ("e2", "2026/11/10/a.jsonl", 1, 40),
                     ("e3", "2026/11/10/b.jsonl", 2, 50)]

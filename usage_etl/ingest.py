@@ -1,7 +1,7 @@
 """The ingest's steps on one batch of raw lines, with no Prefect in sight: stage, parse, price, load.
 
 A batch lives in temp tables of the warehouse's DuckDB connection: raw_lines → parsed_calls /
-rejected_batch → priced_calls → batch_calls (+ known_calls, those the warehouse holds already).
+rejected_batch → batch_calls (priced, one row per event_id) (+ known_calls, those the warehouse holds already).
 The flows in flows/ call these steps in order.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from usage_etl import warehouse
 from usage_etl.parse import parse_raw_lines
-from usage_etl.pricing.price_table import build_price_table, price_calls
+from usage_etl.pricing.price_table import build_price_table, priced_calls_sql
 from usage_etl.rawlog import Chunk, FileState, chunk_to_arrow, read_chunks
 from usage_etl.usage_db import UsageDbTransaction, export_calls, export_rejects
 
@@ -188,8 +188,10 @@ def parse_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> BatchCounts:
 def price_batch(con: duckdb.DuckDBPyConnection, engine: Engine) -> None:
     """Price `parsed_calls` with the prices in force at each call, keep one row per event_id, note the known ones."""
     build_price_table(con, engine, "parsed_calls")
-    price_calls(con, "parsed_calls", "prices")
-    con.execute("create or replace temp table batch_calls as " + warehouse.read_sql("dedupe_batch_calls.sql"))
+    # priced and deduplicated in one statement: materialising the priced calls in between costs a pass over them
+    priced = f"({priced_calls_sql('parsed_calls', 'prices')})"
+    con.execute("create or replace temp table batch_calls as "
+                + warehouse.read_sql("dedupe_batch_calls.sql").replace("{priced_calls}", priced))
     con.execute("create or replace temp table known_calls as " + warehouse.read_sql("select_known_calls.sql"))
 
 

@@ -1,8 +1,8 @@
--- batch_calls: the priced calls of one batch, one row per event_id (the first line that carried it),
+-- batch_calls: the priced calls of one batch (a table of them, or price_calls.sql itself as a subquery),
 -- stamped with the load time. grain: one row per event_id.
 -- The few repeated event_ids are found by a hash aggregate: ranking every call by a window costs more.
 with priced as (
-    select * from priced_calls
+    select * from {priced_calls}
 ),
 
 repeated as (

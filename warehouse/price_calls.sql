@@ -9,95 +9,116 @@
 --             else has_usage false → cost_usd null, 'no_usage', price_source null;
 --             else no price → cost_usd null, 'unpriced', price_source null;
 --             else cost_usd not null, 'priced', price_source in ('client', 'global', 'catalogue').
+-- Windows of one (scope, client_id, provider, model) never overlap (pricing_config and the catalogue keep it so, and
+-- write_price_table checks it): so each scope has at most one window in force at a call's instant, found by one left
+-- join per scope (hash joins on provider and model, no window over the calls, no sort), and the first scope that
+-- has one wins.
 -- cost_usd is exact: token counts × DECIMAL(38,18) prices, rounded half-even to 12 places only at the end.
 with
 
 calls as (
     select
         *,
-        row_number() over () as call_row,
         coalesce(is_error, false) as failed,
-        coalesce(has_usage, false) and not coalesce(is_error, false) as billable_usage
+        coalesce(has_usage, false) and not coalesce(is_error, false) as billable_usage,
+        -- what a price needs in order to bill the call: an audio length, or token counts
+        billable_usage and audio_seconds is not null as billable_by_time,
+        billable_usage and prompt_tokens is not null as billable_by_tokens,
+        coalesce(completion_tokens, 0) = 0 as no_completion
     from {calls}
 ),
 
 prices as (
-    select * from {prices}
-),
-
-billable as (
     select
-        calls.call_row,
-        prices.scope,
-        prices.input_per_token,
-        prices.output_per_token,
-        prices.cached_input_per_token,
-        prices.cache_write_per_token,
-        prices.audio_input_per_token,
-        prices.audio_output_per_token,
-        prices.per_second,
-        prices.per_second is not null and calls.audio_seconds is not null as by_time
-    from calls
-    inner join prices
-        on prices.provider = calls.provider
-        and prices.model = calls.model
-        and prices.effective_from <= calls.created_at
-        and (prices.effective_to is null or calls.created_at < prices.effective_to)
-        and (prices.scope <> 'client' or prices.client_id = calls.client_id)
-    where calls.billable_usage
-        and (
-            (prices.per_second is not null and calls.audio_seconds is not null)
-            or (
-                prices.input_per_token is not null
-                and calls.prompt_tokens is not null
-                and (prices.output_per_token is not null or coalesce(calls.completion_tokens, 0) = 0)
-            )
-        )
+        scope,
+        client_id,
+        provider,
+        model,
+        effective_from,
+        coalesce(effective_to, 'infinity'::timestamptz) as effective_to,
+        per_second is not null as bills_time,
+        input_per_token is not null as bills_tokens,
+        output_per_token is not null as bills_output,
+        struct_pack(
+            scope, input_per_token, output_per_token, cached_input_per_token, cache_write_per_token,
+            audio_input_per_token, audio_output_per_token, per_second
+        ) as price
+    from {prices}
 ),
 
-chosen as (
-    select *
-    from billable
-    qualify row_number() over (
-        partition by call_row
-        order by case scope when 'client' then 1 when 'global' then 2 else 3 end
-    ) = 1
+client_prices as (
+    select * from prices where scope = 'client'
+),
+
+global_prices as (
+    select * from prices where scope = 'global'
+),
+
+catalogue_prices as (
+    select * from prices where scope = 'catalogue'
+),
+
+matched as (
+    select
+        calls.*,
+        coalesce(client_price.price, global_price.price, catalogue_price.price) as chosen
+    from calls
+    left join client_prices as client_price
+        on client_price.provider = calls.provider
+        and client_price.model = calls.model
+        and client_price.client_id = calls.client_id
+        and calls.created_at >= client_price.effective_from and calls.created_at < client_price.effective_to
+        and ((client_price.bills_time and calls.billable_by_time)
+            or (client_price.bills_tokens and calls.billable_by_tokens
+                and (client_price.bills_output or calls.no_completion)))
+    left join global_prices as global_price
+        on global_price.provider = calls.provider
+        and global_price.model = calls.model
+        and calls.created_at >= global_price.effective_from and calls.created_at < global_price.effective_to
+        and ((global_price.bills_time and calls.billable_by_time)
+            or (global_price.bills_tokens and calls.billable_by_tokens
+                and (global_price.bills_output or calls.no_completion)))
+    left join catalogue_prices as catalogue_price
+        on catalogue_price.provider = calls.provider
+        and catalogue_price.model = calls.model
+        and calls.created_at >= catalogue_price.effective_from and calls.created_at < catalogue_price.effective_to
+        and ((catalogue_price.bills_time and calls.billable_by_time)
+            or (catalogue_price.bills_tokens and calls.billable_by_tokens
+                and (catalogue_price.bills_output or calls.no_completion)))
 ),
 
 costed as (
     select
-        calls.*,
-        chosen.scope,
+        *,
         case
-            when chosen.by_time then
+            when chosen.per_second is not null and billable_by_time then
                 -- Groq bills each transcription or translation request at least 10 seconds
                 case
-                    when calls.provider = 'groq' and calls.endpoint in ('audio.transcriptions', 'audio.translations')
-                        then greatest(calls.audio_seconds, 10)
-                    else calls.audio_seconds
+                    when provider = 'groq' and endpoint in ('audio.transcriptions', 'audio.translations')
+                        then greatest(audio_seconds, 10)
+                    else audio_seconds
                 end * chosen.per_second
             else
                 (
-                    calls.prompt_tokens
-                    - coalesce(calls.cached_tokens, 0)
-                    - coalesce(calls.cache_write_tokens, 0)
-                    - coalesce(calls.audio_prompt_tokens, 0)
+                    prompt_tokens
+                    - coalesce(cached_tokens, 0)
+                    - coalesce(cache_write_tokens, 0)
+                    - coalesce(audio_prompt_tokens, 0)
                 ) * chosen.input_per_token
-                + coalesce(calls.cached_tokens, 0) * coalesce(chosen.cached_input_per_token, chosen.input_per_token)
-                + coalesce(calls.cache_write_tokens, 0) * coalesce(chosen.cache_write_per_token, chosen.input_per_token)
-                + coalesce(calls.audio_prompt_tokens, 0) * coalesce(chosen.audio_input_per_token, chosen.input_per_token)
-                + (coalesce(calls.completion_tokens, 0) - coalesce(calls.audio_completion_tokens, 0))
+                + coalesce(cached_tokens, 0) * coalesce(chosen.cached_input_per_token, chosen.input_per_token)
+                + coalesce(cache_write_tokens, 0) * coalesce(chosen.cache_write_per_token, chosen.input_per_token)
+                + coalesce(audio_prompt_tokens, 0) * coalesce(chosen.audio_input_per_token, chosen.input_per_token)
+                + (coalesce(completion_tokens, 0) - coalesce(audio_completion_tokens, 0))
                     * coalesce(chosen.output_per_token, 0)
-                + coalesce(calls.audio_completion_tokens, 0)
+                + coalesce(audio_completion_tokens, 0)
                     * coalesce(chosen.audio_output_per_token, chosen.output_per_token, 0)
         end as exact_cost
-    from calls
-    left join chosen on chosen.call_row = calls.call_row
+    from matched
 ),
 
 final as (
     select
-        * exclude (call_row, failed, billable_usage, scope, exact_cost),
+        * exclude (failed, billable_usage, billable_by_time, billable_by_tokens, no_completion, chosen, exact_cost),
         cast(
             case
                 when failed then 0
@@ -105,15 +126,14 @@ final as (
                 else round_even(exact_cost, 12)
             end as decimal(38, 12)
         ) as cost_usd,
-        case when billable_usage then scope end as price_source,
+        case when billable_usage then chosen.scope end as price_source,
         case
             when failed then 'error'
             when not billable_usage then 'no_usage'
-            when scope is null then 'unpriced'
+            when chosen is null then 'unpriced'
             else 'priced'
         end as cost_status
     from costed
-    order by call_row
 )
 
 select * from final

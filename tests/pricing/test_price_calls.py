@@ -41,7 +41,7 @@ def con():
 
 
 def run(con, calls: list[dict], prices: list[tuple]) -> list[dict]:
-    """Price the calls with these prices; return the priced rows as dicts, in order."""
+    """Price the calls with these prices; return the priced rows as dicts, in the calls' order (SQL keeps none)."""
     columns = ", ".join(f"{c} {t}" for c, t in PARSED_CALL_COLUMNS.items())
     con.execute(f"create or replace temp table calls ({columns})")
     con.executemany(f"insert into calls values ({', '.join('?' for _ in PARSED_CALL_COLUMNS)})",
@@ -50,7 +50,9 @@ def run(con, calls: list[dict], prices: list[tuple]) -> list[dict]:
     price_calls(con, "calls", "test_prices")
     cur = con.execute("select * from priced_calls")
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    rows = [dict(zip(names, row)) for row in cur.fetchall()]
+    order = [(c["event_id"], c["raw_line"]) for c in calls]
+    return sorted(rows, key=lambda r: order.index((r["event_id"], r["raw_line"])))
 
 
 def catalogue_rows(*pairs):
@@ -134,6 +136,23 @@ def test_window_edges_price_each_call_exactly_once(con):
     rows = run(con, calls, prices)
     assert [(r["event_id"], r["cost_usd"]) for r in rows] == [
         ("before", Decimal("0.001")), ("at", Decimal("0.002")), ("after", Decimal("0.002"))]
+
+
+@pytest.mark.parametrize("second", [
+    price(scope="global", start=T - timedelta(days=1), input=2 * M, output=M),  # starts inside the open window
+    price(scope="global", start=T, input=2 * M, output=M),  # the same window twice
+], ids=["starts-inside", "identical"])
+def test_overlapping_windows_of_one_scope_are_refused(con, second):
+    # each scope may have one window in force at a time, or a call would be billed twice
+    with pytest.raises(ValueError, match=r"two global price windows of openai gpt-4o overlap"):
+        write_price_table(con, [price(scope="global", start=T, input=M, output=M), second], "test_prices")
+
+
+def test_windows_of_different_scopes_or_clients_may_overlap(con):
+    write_price_table(con, [price(scope="global", input=M, output=M), price(input=M, output=M),
+                            price(scope="client", client_id="acme", input=M, output=M),
+                            price(scope="client", client_id="zeta", input=M, output=M)], "test_prices")
+    assert con.execute("select count(*) from test_prices").fetchone() == (4,)
 
 
 def test_a_price_starting_after_the_call_does_not_apply(con):

@@ -31,13 +31,18 @@ def build_price_table(con: duckdb.DuckDBPyConnection, engine: Engine, calls_tabl
 
 
 def write_price_table(con: duckdb.DuckDBPyConnection, rows: Iterable[PriceRow], name: str = "prices") -> None:
-    """Create (or replace) the temp table `name` with PRICE_COLUMNS and these rows."""
+    """Create (or replace) the temp table `name` with PRICE_COLUMNS and these rows; refuse overlapping windows."""
     columns = ", ".join(f"{c} {t}" for c, t in PRICE_COLUMNS.items())
     con.execute(f"create or replace temp table {name} ({columns})")
     rows = list(rows)
     if rows:
         placeholders = ", ".join("?" for _ in PRICE_COLUMNS)
         con.executemany(f"insert into {name} values ({placeholders})", rows)
+    overlap = con.execute(warehouse.read_sql("select_overlapping_prices.sql").replace("{prices}", name)).fetchone()
+    if overlap:  # price_calls.sql relies on one window per scope at any instant: a second would bill a call twice
+        scope, client_id, provider, model, first, second = overlap
+        raise ValueError(f"two {scope} price windows of {provider} {model}"
+                         f"{f' for client {client_id}' if client_id else ''} overlap: from {first} and from {second}")
 
 
 def price_rows(pairs: Iterable[tuple[str, str]], config: list[ConfigPrice]) -> list[PriceRow]:
@@ -86,11 +91,15 @@ def _row(scope: str, client_id: str | None, provider: str, model: str, effective
 
 def price_calls(con: duckdb.DuckDBPyConnection, calls_table: str, prices_table: str) -> None:
     """Create the temp table `priced_calls`: each call of `calls_table` with its cost, source and status."""
-    sql = warehouse.read_sql("price_calls.sql").replace("{calls}", calls_table).replace("{prices}", prices_table)
-    con.execute("create or replace temp table priced_calls as " + sql)
+    con.execute("create or replace temp table priced_calls as " + priced_calls_sql(calls_table, prices_table))
     names = [row[0] for row in con.execute("describe priced_calls").fetchall()]
     if names != list(PRICED_CALL_COLUMNS):
         raise AssertionError(f"priced_calls has columns {names}, the contract says {list(PRICED_CALL_COLUMNS)}")
+
+
+def priced_calls_sql(calls_table: str, prices_table: str) -> str:
+    """The query of warehouse/price_calls.sql over these two tables, to run alone or inside another query."""
+    return warehouse.read_sql("price_calls.sql").replace("{calls}", calls_table).replace("{prices}", prices_table)
 
 
 SCOPE_RANK = {"client": 0, "global": 1, "catalogue": 2}
