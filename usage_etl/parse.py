@@ -30,13 +30,17 @@ def create_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def parse_raw_lines(con: duckdb.DuckDBPyConnection, raw_lines: str = "raw_lines") -> ParseCounts:
-    """Split the table `raw_lines` into the temp tables `parsed_calls` and `rejected_batch`; return the counts."""
+    """Split the table `raw_lines` into `parsed_calls` and the temp table `rejected_batch`; return the counts.
+
+    `parsed_calls` is a view of the good rows of the temp table `decoded_lines` (kept until the next batch):
+    copying a batch's calls into a table of their own would cost a single-threaded pass over them.
+    """
     create_parse_macros(con)
     con.execute(
         "create or replace temp table decoded_lines as "
         + warehouse.read_sql("decode_raw_lines.sql").replace("{raw_lines}", raw_lines)
     )
-    con.execute("create or replace temp table parsed_calls as " + warehouse.read_sql("select_parsed_calls.sql"))
+    con.execute("create or replace temp view parsed_calls as " + warehouse.read_sql("select_parsed_calls.sql"))
     con.execute("create or replace temp table rejected_batch as "
         + warehouse.read_sql("select_rejected_lines.sql").replace("{raw_lines}", raw_lines))
     _check_columns(con, "parsed_calls", PARSED_CALL_COLUMNS)
@@ -44,7 +48,6 @@ def parse_raw_lines(con: duckdb.DuckDBPyConnection, raw_lines: str = "raw_lines"
     lines = con.execute(f"select count(*) from {raw_lines}").fetchone()[0]
     decoded = con.execute("select count(*) from decoded_lines").fetchone()[0]
     calls = con.execute("select count(*) from parsed_calls").fetchone()[0]
-    con.execute("drop table decoded_lines")
     return ParseCounts(lines=lines, calls=calls, rejected=decoded - calls, blank=lines - decoded)
 
 

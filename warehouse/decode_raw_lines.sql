@@ -129,22 +129,22 @@ fields as (
         *,
         endpoint_text like 'audio.%' as is_audio,
         try_cast(logged_at_text as timestamptz) as logged_at_time,
-        list_filter([
-            case when u.prompt_tokens is not null and n_prompt is null then 'prompt_tokens' end,
-            case when u.completion_tokens is not null and n_completion is null then 'completion_tokens' end,
-            case when u.total_tokens is not null and n_total is null then 'total_tokens' end,
-            case when u.input_tokens is not null and n_input is null then 'input_tokens' end,
-            case when u.output_tokens is not null and n_output is null then 'output_tokens' end,
-            case when u.prompt_tokens_details.cached_tokens is not null and n_cached is null then 'prompt_tokens_details.cached_tokens' end,
-            case when u.prompt_tokens_details.cache_write_tokens is not null and n_cache_write is null then 'prompt_tokens_details.cache_write_tokens' end,
-            case when u.prompt_tokens_details.audio_tokens is not null and n_audio_prompt is null then 'prompt_tokens_details.audio_tokens' end,
-            case when u.completion_tokens_details.reasoning_tokens is not null and n_reasoning is null then 'completion_tokens_details.reasoning_tokens' end,
-            case when u.completion_tokens_details.audio_tokens is not null and n_audio_completion is null then 'completion_tokens_details.audio_tokens' end,
-            case when u.input_tokens_details.cached_tokens is not null and n_input_cached is null then 'input_tokens_details.cached_tokens' end,
-            case when u.input_tokens_details.cache_write_tokens is not null and n_input_cache_write is null then 'input_tokens_details.cache_write_tokens' end,
-            case when u.output_tokens_details.reasoning_tokens is not null and n_output_reasoning is null then 'output_tokens_details.reasoning_tokens' end,
-            case when u.input_token_details.audio_tokens is not null and n_input_audio is null then 'input_token_details.audio_tokens' end
-        ], lambda name: name is not null)[1] as bad_token_field
+        case
+            when u.prompt_tokens is not null and n_prompt is null then 'prompt_tokens'
+            when u.completion_tokens is not null and n_completion is null then 'completion_tokens'
+            when u.total_tokens is not null and n_total is null then 'total_tokens'
+            when u.input_tokens is not null and n_input is null then 'input_tokens'
+            when u.output_tokens is not null and n_output is null then 'output_tokens'
+            when u.prompt_tokens_details.cached_tokens is not null and n_cached is null then 'prompt_tokens_details.cached_tokens'
+            when u.prompt_tokens_details.cache_write_tokens is not null and n_cache_write is null then 'prompt_tokens_details.cache_write_tokens'
+            when u.prompt_tokens_details.audio_tokens is not null and n_audio_prompt is null then 'prompt_tokens_details.audio_tokens'
+            when u.completion_tokens_details.reasoning_tokens is not null and n_reasoning is null then 'completion_tokens_details.reasoning_tokens'
+            when u.completion_tokens_details.audio_tokens is not null and n_audio_completion is null then 'completion_tokens_details.audio_tokens'
+            when u.input_tokens_details.cached_tokens is not null and n_input_cached is null then 'input_tokens_details.cached_tokens'
+            when u.input_tokens_details.cache_write_tokens is not null and n_input_cache_write is null then 'input_tokens_details.cache_write_tokens'
+            when u.output_tokens_details.reasoning_tokens is not null and n_output_reasoning is null then 'output_tokens_details.reasoning_tokens'
+            when u.input_token_details.audio_tokens is not null and n_input_audio is null then 'input_token_details.audio_tokens'
+        end as bad_token_field
     from texts
 ),
 

@@ -1,4 +1,4 @@
--- parsed_calls: the good lines of the batch as calls, in the column order of usage_etl.columns.PARSED_CALL_COLUMNS.
+-- parsed_calls (a view over decoded_lines): the good lines of the batch as calls, in the column order of usage_etl.columns.PARSED_CALL_COLUMNS.
 -- grain: one row per good line (a duplicated line appears twice here; dedupe_batch_calls.sql keeps one).
 -- invariants: event_id, client_id, provider, endpoint, source, created_at are never NULL;
 --             has_usage is false exactly when neither tokens nor (for audio) a length were logged;
