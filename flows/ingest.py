@@ -21,6 +21,7 @@ from tasks.ingest import (
     price_lines,
     publish_summary,
     refresh_models,
+    save_warehouse,
 )
 from usage_etl import warehouse
 from usage_etl.db.engine import open_usage_db
@@ -58,6 +59,7 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
             writing = load_into_usage_db.submit(usage_db, load, counts)
             summary.bytes += batch.bytes
         refresh_models(con, settings.timezone)  # DuckDB's work, while the usage database writes the last batch
+        save_warehouse(con)
         if writing is not None:
             summary.add(writing.result())
             writing = None

