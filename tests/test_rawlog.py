@@ -19,7 +19,7 @@ def _write(root: Path, rel: str, data: bytes) -> str:
 
 def _read_all(root: Path, rel: str, state: FileState = FileState(), max_bytes: int = 1 << 20):
     chunks = list(read_chunks(root, rel, state, max_bytes))
-    lines = [line for c in chunks for line in c.lines.to_pylist()]
+    lines = [line.rstrip("\r\n") for c in chunks for line in c.lines.to_pylist()]
     return lines, (chunks[-1].state if chunks else state), chunks
 
 
@@ -44,10 +44,12 @@ def test_nothing_new_reads_nothing(tmp_path):
     assert lines == [] and chunks == [] and again == state
 
 
-def test_crlf_line_endings_are_stripped(tmp_path):
+def test_crlf_lines_are_split_at_each_newline_and_keep_their_ending(tmp_path):
+    # the text is not copied to cut the endings off: parsing ignores them, the quarantine trims them
     rel = _write(tmp_path, "2026/11/10/bot-1.jsonl", b'{"a":1}\r\n{"b":2}\r\n')
-    lines, state, _ = _read_all(tmp_path, rel)
+    lines, state, chunks = _read_all(tmp_path, rel)
     assert lines == ['{"a":1}', '{"b":2}']
+    assert chunks[0].lines.to_pylist() == ['{"a":1}\r\n', '{"b":2}\r\n']
     assert state.read_offset == 18
 
 
@@ -91,7 +93,7 @@ def test_arrow_table_numbers_lines_from_the_chunk_start(tmp_path):
     _write(tmp_path, rel, b'{"a":1}\n{"b":2}\n{"c":3}\n{"d":4}\n{"e":5}\n')
     _, _, chunks = _read_all(tmp_path, rel, state)
     table = chunk_to_arrow(chunks[0]).to_pydict()
-    assert table == {"raw_file": [rel, rel], "raw_line": [4, 5], "line": ['{"d":4}', '{"e":5}']}
+    assert table == {"raw_file": [rel, rel], "raw_line": [4, 5], "line": ['{"d":4}\n', '{"e":5}\n']}
 
 
 def test_discover_files_keeps_day_partitions_in_range(tmp_path):

@@ -9,7 +9,7 @@ raw as (
 ),
 
 final as (
-    select bad.raw_file, bad.raw_line, bad.reason, raw.line as raw_text
+    select bad.raw_file, bad.raw_line, bad.reason, rtrim(raw.line, chr(13) || chr(10)) as raw_text  -- the text, not its line ending
     from bad
     join raw using (raw_file, raw_line)
     order by bad.raw_file, bad.raw_line

@@ -102,7 +102,7 @@ def test_bad_lines_go_to_the_quarantine_with_file_line_and_reason(db_url, make_s
 
     settings = make_settings(db_url)
     write(settings.raw_logs, "2026/11/10/bot-1.jsonl",
-          line(groq_call("ok", "2026-11-10T12:00:00Z")) + b"{not json\n" + b'\xff\xfe\n' + b"[1, 2]\n")
+          line(groq_call("ok", "2026-11-10T12:00:00Z")) + b"{not json\n" + b'\xff\xfe\n' + b"[1, 2]\r\n")
     summary = ingest(settings=settings)
     assert (summary.loaded, summary.rejected) == (1, 3)
     engine = create_engine(db_url)
@@ -111,7 +111,7 @@ def test_bad_lines_go_to_the_quarantine_with_file_line_and_reason(db_url, make_s
                             .order_by(rejected_lines.c.raw_line)).all()
     engine.dispose()
     assert [(r.raw_file, r.raw_line) for r in rows] == [("2026/11/10/bot-1.jsonl", n) for n in (2, 3, 4)]
-    assert rows[0].raw_text == "{not json"
+    assert (rows[0].raw_text, rows[2].raw_text) == ("{not json", "[1, 2]")  # the text without its line ending
     assert ingest(settings=settings).rejected == 0  # quarantined once, not again on the next run
 
 
