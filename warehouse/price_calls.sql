@@ -10,9 +10,9 @@
 --             else no price → cost_usd null, 'unpriced', price_source null;
 --             else cost_usd not null, 'priced', price_source in ('client', 'global', 'catalogue').
 -- Windows of one (scope, client_id, provider, model) never overlap (pricing_config and the catalogue keep it so, and
--- write_price_table checks it): so each scope has at most one window in force at a call's instant, found by one left
--- join per scope (hash joins on provider and model, no window over the calls, no sort), and the first scope that
--- has one wins.
+-- write_price_table checks it): so each scope has at most one window in force at a call's instant, found by one
+-- left join per scope (hash joins on provider, model and the kind of call; no window over the calls, no sort), and
+-- the first scope that has one wins.
 -- cost_usd is exact: token counts × DECIMAL(38,18) prices, rounded half-even to 12 places only at the end.
 with
 
@@ -24,7 +24,9 @@ calls as (
         -- what a price needs in order to bill the call: an audio length, or token counts
         billable_usage and audio_seconds is not null as billable_by_time,
         billable_usage and prompt_tokens is not null as billable_by_tokens,
-        coalesce(completion_tokens, 0) = 0 as no_completion
+        coalesce(completion_tokens, 0) = 0 as no_completion,
+        -- the kind of call a price must be able to bill, as one join key: 4 audio length, 2 tokens, 1 no output
+        billable_by_time::integer * 4 + billable_by_tokens::integer * 2 + no_completion::integer as billing_kind
     from {calls}
 ),
 
@@ -46,16 +48,25 @@ prices as (
     from {prices}
 ),
 
+billable_prices as (
+    -- each window once per kind of call it can bill: a per-second price bills a call with an audio length, a
+    -- token price one with token counts, and one without an output price only a call that completed no tokens
+    select prices.*, kinds.kind as billing_kind
+    from prices, range(8) as kinds(kind)
+    where (prices.bills_time and kinds.kind & 4 <> 0)
+        or (prices.bills_tokens and kinds.kind & 2 <> 0 and (prices.bills_output or kinds.kind & 1 <> 0))
+),
+
 client_prices as (
-    select * from prices where scope = 'client'
+    select * from billable_prices where scope = 'client'
 ),
 
 global_prices as (
-    select * from prices where scope = 'global'
+    select * from billable_prices where scope = 'global'
 ),
 
 catalogue_prices as (
-    select * from prices where scope = 'catalogue'
+    select * from billable_prices where scope = 'catalogue'
 ),
 
 matched as (
@@ -64,27 +75,17 @@ matched as (
         coalesce(client_price.price, global_price.price, catalogue_price.price) as chosen
     from calls
     left join client_prices as client_price
-        on client_price.provider = calls.provider
-        and client_price.model = calls.model
-        and client_price.client_id = calls.client_id
+        on client_price.provider = calls.provider and client_price.model = calls.model
+        and client_price.billing_kind = calls.billing_kind and client_price.client_id = calls.client_id
         and calls.created_at >= client_price.effective_from and calls.created_at < client_price.effective_to
-        and ((client_price.bills_time and calls.billable_by_time)
-            or (client_price.bills_tokens and calls.billable_by_tokens
-                and (client_price.bills_output or calls.no_completion)))
     left join global_prices as global_price
-        on global_price.provider = calls.provider
-        and global_price.model = calls.model
+        on global_price.provider = calls.provider and global_price.model = calls.model
+        and global_price.billing_kind = calls.billing_kind
         and calls.created_at >= global_price.effective_from and calls.created_at < global_price.effective_to
-        and ((global_price.bills_time and calls.billable_by_time)
-            or (global_price.bills_tokens and calls.billable_by_tokens
-                and (global_price.bills_output or calls.no_completion)))
     left join catalogue_prices as catalogue_price
-        on catalogue_price.provider = calls.provider
-        and catalogue_price.model = calls.model
+        on catalogue_price.provider = calls.provider and catalogue_price.model = calls.model
+        and catalogue_price.billing_kind = calls.billing_kind
         and calls.created_at >= catalogue_price.effective_from and calls.created_at < catalogue_price.effective_to
-        and ((catalogue_price.bills_time and calls.billable_by_time)
-            or (catalogue_price.bills_tokens and calls.billable_by_tokens
-                and (catalogue_price.bills_output or calls.no_completion)))
 ),
 
 costed as (
@@ -118,7 +119,9 @@ costed as (
 
 final as (
     select
-        * exclude (failed, billable_usage, billable_by_time, billable_by_tokens, no_completion, chosen, exact_cost),
+        * exclude (
+            failed, billable_usage, billable_by_time, billable_by_tokens, no_completion, billing_kind, chosen, exact_cost
+        ),
         cast(
             case
                 when failed then 0
