@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.flows.conftest import groq_call, line, write
@@ -25,13 +27,23 @@ def test_the_active_profile_decides_whether_a_server_is_configured(tmp_path, mon
     assert prefect_api._active_profile_sets_api_url() is True
 
 
-def test_ingest_from_the_command_line_starts_and_stops_its_own_server(tmp_path):
+def _cli_env(tmp_path: Path) -> dict:
+    """The environment of a CLI run on a one-call log under tmp_path, with no Prefect server configured."""
     raw = tmp_path / "raw"
     write(raw, "2026/11/10/bot-1.jsonl", line(groq_call("e1", "2026-11-10T12:00:00Z")))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API_URL", "USAGE_ETL_"))}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                USAGE_ETL_DB_URL=f"sqlite:///{tmp_path / 'usage.sqlite'}", USAGE_ETL_WAREHOUSE=str(tmp_path / "w.duckdb"),
                USAGE_ETL_RAW_LOGS=str(raw))
+    return env
+
+
+def _gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_ingest_from_the_command_line_starts_and_stops_its_own_server(tmp_path):
+    env = _cli_env(tmp_path)
     proc = subprocess.run([sys.executable, "-m", "usage_etl.cli", "-v", "ingest"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -42,4 +54,25 @@ def test_ingest_from_the_command_line_starts_and_stops_its_own_server(tmp_path):
     port, pid = int(started.group(1)), int(started.group(2))
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0  # nothing answers there any more
-    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    assert _gone(pid)
+
+
+def test_a_killed_command_takes_its_server_down_with_it(tmp_path):
+    # SIGKILL (or a SIGTERM from a scheduler) skips atexit: the server must not outlive the command anyway
+    proc = subprocess.Popen([sys.executable, "-m", "usage_etl.cli", "-v", "ingest"], cwd=tmp_path,
+                            env=_cli_env(tmp_path), stderr=subprocess.PIPE, text=True)
+    try:
+        for text in proc.stderr:
+            if started := re.search(r"temporary API server on port \d+ \(pid (\d+)\)", text):
+                break
+        assert started, "the command did not start its server"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        pid = int(started.group(1))
+        deadline = time.monotonic() + 20
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(pid)
+    finally:
+        proc.kill()
+        proc.stderr.close()

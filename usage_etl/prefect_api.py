@@ -9,10 +9,12 @@ prefect.toml, a .env, the test harness) leaves Prefect to do as it always does.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import importlib
 import importlib.util
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +26,7 @@ from pathlib import Path
 
 STARTUP_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 5
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # Prefect 3.8's own SubprocessASGIServer runs the server with these (prefect/server/api/server.py).
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 
@@ -65,9 +68,19 @@ def _spawn() -> None:
              "--log-level", "error", "--lifespan", "on"],
             env={**os.environ, **SERVER_ENV},
             pass_fds=(sock.fileno(),),
+            preexec_fn=_stop_with_parent(os.getpid()) if sys.platform == "linux" else None,
         )
     os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
     log.info("starting Prefect's temporary API server on port %d (pid %d)", port, _server.pid)
+
+
+def _stop_with_parent(parent: int):
+    """Make the server's process get SIGTERM when the command dies, even by SIGKILL (atexit does not run then)."""
+    def in_child() -> None:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the command died before the line above: stop now
+            os.kill(os.getpid(), signal.SIGTERM)
+    return in_child
 
 
 def wait_until_ready() -> None:
