@@ -27,8 +27,18 @@ from pathlib import Path
 STARTUP_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 5
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-# Prefect 3.8's own SubprocessASGIServer runs the server with these (prefect/server/api/server.py).
-SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+# Prefect 3.8's own SubprocessASGIServer runs the server with the first three (prefect/server/api/server.py). The
+# others stop the services that turn the run's events into task-run records, event history and automations: for
+# one command's temporary server, which nobody watches, they took ~4 of the server's 13 CPU-s in a one-day ingest,
+# on the same two cores as the ingest. Flow runs, their states and artifacts are still recorded through the API.
+SERVER_ENV = {
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT__SERVER_FINAL": "1",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+}
 
 _server: subprocess.Popen | None = None
 log = logging.getLogger(__name__)
