@@ -41,7 +41,7 @@ class Chunk:
 
     raw_file: str
     first_line: int  # 1-based number of the first line in `lines`
-    lines: pa.Array  # the lines' text with their line endings, which parsing ignores (cutting them copies the text)
+    lines: pa.Array  # the lines' text, line endings kept where the text is not copied (parsing ignores them)
     invalid_utf8: list[tuple[int, str]]  # (line number, text with replacement characters)
     state: FileState
     bytes_read: int

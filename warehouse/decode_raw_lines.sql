@@ -97,7 +97,7 @@ located as (
 ),
 
 texts as (
-    -- each string leaf read once (every json_text parses its leaf twice), each token leaf counted once
+    -- each string leaf unescaped once (json_text parses its leaf), each token leaf counted once
     select
         *,
         json_text(env.logged_at) as logged_at_text,
