@@ -46,6 +46,7 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
     engine = open_usage_db(settings.db_url)
     usage_db = UsageDatabase(engine)
     con = warehouse.open_warehouse(settings.warehouse, settings.warehouse_memory)
+    warehouse.keep_partial_row_groups(con)  # ingest only inserts: nothing for a merge to reclaim
     writing = None  # the batch the usage database is writing while DuckDB works on the next one
     try:
         summary = IngestSummary(files=len(files))

@@ -36,3 +36,20 @@ def test_the_memory_limit_is_applied_and_a_bad_one_is_one_sentence(tmp_path, mon
     monkeypatch.setenv("USAGE_ETL_WAREHOUSE", str(tmp_path / "w.duckdb"))
     with pytest.raises(warehouse.WarehouseError, match="USAGE_ETL_WAREHOUSE_MEMORY is not a memory size"):
         warehouse.open_warehouse(tmp_path / "w.duckdb", Settings().warehouse_memory)
+
+
+@pytest.mark.parametrize("keep, row_groups", [(True, 6), (False, 5)])
+def test_an_insert_only_run_keeps_each_batchs_partial_row_group(tmp_path, keep, row_groups):
+    # three batches of 150,000 rows: each is one full row group (122,880 rows) and one partial one. Merging
+    # the partials rewrites compressed row groups at the checkpoint; ingest keeps them as they are.
+    con = warehouse.open_warehouse(tmp_path / "w.duckdb")
+    if keep:
+        warehouse.keep_partial_row_groups(con)
+    con.execute("create table batches (n bigint, s varchar)")
+    for _ in range(3):
+        with warehouse.transaction(con):
+            con.execute("insert into batches select i, i::varchar from range(150000) r(i)")
+    warehouse.checkpoint(con)
+    assert con.execute("select count(distinct row_group_id) from pragma_storage_info('batches')").fetchone() == (row_groups,)
+    assert con.execute("select count(*), sum(n) from batches").fetchone() == (450_000, 3 * 149_999 * 150_000 // 2)
+    con.close()
