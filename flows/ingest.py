@@ -25,7 +25,7 @@ from tasks.ingest import (
 )
 from usage_etl import warehouse
 from usage_etl.db.engine import open_usage_db
-from usage_etl.ingest import IngestSummary, plan_batches
+from usage_etl.ingest import IngestSummary, plan_batches, read_ahead
 from usage_etl.rawlog import partition_day
 from usage_etl.settings import Settings
 from usage_etl.usage_db import UsageDatabase
@@ -50,7 +50,7 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
     writing = None  # the batch the usage database is writing while DuckDB works on the next one
     try:
         summary = IngestSummary(files=len(files))
-        for batch in plan_batches(root, files, usage_db.file_states(), settings.batch_bytes):
+        for batch in read_ahead(plan_batches(root, files, usage_db.file_states(), settings.batch_bytes)):
             counts = parse_lines(con, batch)
             counts = price_lines(con, engine, counts)
             load_into_warehouse(con)
@@ -105,7 +105,7 @@ def backfill(since: date, until: date, raw_logs: str | None = None, settings: Se
             with warehouse.transaction(con), usage_db.transaction() as tx:
                 warehouse.forget_files(con, days[day])
                 summary.replaced += tx.forget_files(days[day])
-                for batch in plan_batches(root, days[day], {}, settings.batch_bytes):
+                for batch in read_ahead(plan_batches(root, days[day], {}, settings.batch_bytes)):
                     counts = parse_lines(con, batch)
                     counts = price_lines(con, engine, counts)
                     add_to_warehouse(con)

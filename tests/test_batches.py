@@ -1,5 +1,9 @@
 """Batches of raw lines: bounded in bytes, whole lines only, offsets that follow the lines."""
-from usage_etl.ingest import plan_batches
+import threading
+
+import pytest
+
+from usage_etl.ingest import plan_batches, read_ahead
 from usage_etl.rawlog import FileState
 
 
@@ -46,3 +50,35 @@ def test_a_batch_keeps_the_first_line_of_each_event_id():
     kept = con.execute("select event_id, raw_file, raw_line, total_tokens from batch_calls order by event_id").fetchall()
     assert kept == [("e1", "2026/11/10/a.jsonl", 3, 30), ("e2", "2026/11/10/a.jsonl", 1, 40),
                     ("e3", "2026/11/10/b.jsonl", 2, 50)]
+
+
+def test_the_next_batch_is_read_while_the_caller_works_on_this_one():
+    produced = []
+    second_read = threading.Event()
+
+    def batches():
+        for n in (1, 2, 3):
+            produced.append(n)
+            if n == 2:
+                second_read.set()
+            yield n
+
+    seen = []
+    for batch in read_ahead(batches()):
+        if batch == 1:
+            assert second_read.wait(5), "batch 2 was not read while batch 1 was being worked on"
+            assert produced == [1, 2]  # one batch ahead, not more
+        seen.append(batch)
+    assert seen == [1, 2, 3]
+
+
+def test_a_read_error_reaches_the_caller_after_the_batches_before_it(tmp_path):
+    def batches():
+        yield 1
+        raise OSError("disk gone")
+
+    seen = []
+    with pytest.raises(OSError, match="disk gone"):
+        for batch in read_ahead(batches()):
+            seen.append(batch)
+    assert seen == [1]

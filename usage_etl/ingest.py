@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -156,6 +157,19 @@ def plan_batches(root: Path, raw_files: list[str], states: dict[str, FileState],
             size += chunk.bytes_read
     if chunks:
         yield Batch(chunks, after)
+
+
+def read_ahead(batches: Iterator[Batch]) -> Iterator[Batch]:
+    """Yield the batches, reading the next one in a thread while the caller works on this one.
+
+    Reading is Python work (file reads, finding newlines, checking UTF-8) and DuckDB releases the GIL while it
+    parses, so the two overlap. One batch is read ahead: memory holds at most one more batch of raw text.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
+        pending = pool.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = pool.submit(next, batches, None)
+            yield batch
 
 
 def stage_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> int:
