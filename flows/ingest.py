@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+from collections import deque
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -30,6 +31,10 @@ from usage_etl.rawlog import partition_day
 from usage_etl.settings import Settings
 from usage_etl.usage_db import UsageDatabase
 
+# Usage-database writes queued behind DuckDB: the one running and the next, so DuckDB never waits for the
+# database to start on a batch (the database is the slower side on a big ingest). Each holds an exported batch.
+WRITES_QUEUED = 2
+
 
 @flow(name="ingest", log_prints=False)
 def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> IngestSummary:
@@ -47,7 +52,7 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
     usage_db = UsageDatabase(engine)
     con = warehouse.open_warehouse(settings.warehouse, settings.warehouse_memory)
     warehouse.keep_partial_row_groups(con)  # ingest only inserts: nothing for a merge to reclaim
-    writing = None  # the batch the usage database is writing while DuckDB works on the next one
+    writing: deque = deque()  # the usage database's writes, oldest first: each starts when the one before ends
     try:
         summary = IngestSummary(files=len(files))
         for batch in read_ahead(plan_batches(root, files, usage_db.file_states(), settings.batch_bytes)):
@@ -55,22 +60,22 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
             counts = price_lines(con, engine, counts)
             load_into_warehouse(con)
             load = export_for_usage_db(con, batch)
-            if writing is not None:  # one batch in flight: its offsets commit before the next batch's
-                summary.add(writing.result())
-            writing = load_into_usage_db.submit(usage_db, load, counts)
+            if len(writing) == WRITES_QUEUED:
+                summary.add(writing.popleft().result())
+            # in order, and only after the previous write succeeded: file offsets never pass a batch not written
+            writing.append(load_into_usage_db.submit(usage_db, load, counts, wait_for=list(writing)[-1:]))
             summary.bytes += batch.bytes
-        refresh_models(con, settings.timezone)  # DuckDB's work, while the usage database writes the last batch
+        refresh_models(con, settings.timezone)  # DuckDB's work, while the usage database writes the last batches
         save_warehouse(con)
-        if writing is not None:
-            summary.add(writing.result())
-            writing = None
+        while writing:
+            summary.add(writing.popleft().result())
         summary.finish()
         usage_db.record_run("ingest", started_at, summary.to_dict())
         publish_summary("ingest", summary)
         return summary
     finally:
-        if writing is not None:  # a failure upstream: let the write in flight end before closing its engine
-            writing.wait()
+        for write in writing:  # a failure upstream: let the writes in flight end before closing their engine
+            write.wait()
         con.close()
         engine.dispose()
 

@@ -165,3 +165,39 @@ def test_run_killed_between_warehouse_and_usage_db_then_rerun_equals_one_clean_r
     assert _warehouse_totals(killed.warehouse) == _warehouse_totals(clean.warehouse)
     assert _model_totals(killed.warehouse) == _model_totals(clean.warehouse) == _warehouse_totals(clean.warehouse)
     assert _usage_totals(clean.db_url)[0] == 21
+
+
+def test_a_failed_usage_db_write_stops_the_writes_queued_behind_it(db_url, make_settings, tmp_path, monkeypatch):
+    import flows.ingest as ingest_flow
+    from usage_etl import ingest as ingest_steps
+    from usage_etl.db.schema import ingest_files
+
+    settings = make_settings(db_url)
+    lines = [line(groq_call(f"q{i:02d}", f"2026-11-10T12:00:{i:02d}Z")) for i in range(30)]
+    assert len(set(map(len, lines))) == 1
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl", b"".join(lines))
+    settings.batch_bytes = 10 * len(lines[0])  # three batches of ten lines
+    real_write, written = ingest_steps.write_usage_db, []
+
+    def second_write_fails(tx, load, counts):
+        written.append(load.new_calls.num_rows)
+        if len(written) == 2:
+            raise OSError("usage database gone")
+        real_write(tx, load, counts)
+
+    monkeypatch.setattr(ingest_steps, "write_usage_db", second_write_fails)
+    monkeypatch.setattr(ingest_flow, "load_into_usage_db", ingest_flow.load_into_usage_db.with_options(retries=0))
+    with pytest.raises(OSError, match="usage database gone"):
+        ingest_flow.ingest(settings=settings)
+    assert written == [10, 10]  # the third batch, queued behind the failed one, was never written
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        offsets = conn.execute(select(ingest_files.c.read_offset, ingest_files.c.lines_read)).all()
+    engine.dispose()
+    assert offsets == [(10 * len(lines[0]), 10)]  # the offsets stop after the last batch written
+    assert _usage_totals(db_url) == (10, 10 * SEED_COST)
+
+    monkeypatch.setattr(ingest_steps, "write_usage_db", real_write)
+    rerun = ingest_flow.ingest(settings=settings)
+    assert rerun.loaded == 20
+    assert _usage_totals(db_url) == _warehouse_totals(settings.warehouse) == (30, 30 * SEED_COST)
