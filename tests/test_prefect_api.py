@@ -27,6 +27,16 @@ def test_the_active_profile_decides_whether_a_server_is_configured(tmp_path, mon
     assert prefect_api._active_profile_sets_api_url() is True
 
 
+def test_a_configured_server_gets_the_runs_events(monkeypatch):
+    from prefect.events.worker import EventsWorker
+
+    monkeypatch.setattr(prefect_api, "_server_configured", lambda: True)  # a Prefect server, or the test harness
+    monkeypatch.setattr(EventsWorker, "_client_override", None)
+    assert prefect_api.import_flows("tests.flows.conftest") is not None
+    assert prefect_api._server is None
+    assert EventsWorker._client_override is None  # only the command's own temporary server goes without events
+
+
 def _cli_env(tmp_path: Path) -> dict:
     """The environment of a CLI run on a one-call log under tmp_path, with no Prefect server configured."""
     raw = tmp_path / "raw"
@@ -50,6 +60,7 @@ def test_ingest_from_the_command_line_starts_and_stops_its_own_server(tmp_path):
     assert "total cost       $0.000151700000" in proc.stdout
     started = re.search(r"starting Prefect's temporary API server on port (\d+) \(pid (\d+)\)", proc.stderr)
     assert started, proc.stderr[-3000:]
+    assert "the run's events are not sent to the temporary server" in proc.stderr
     assert "stopping Prefect's temporary API server" in proc.stderr
     port, pid = int(started.group(1)), int(started.group(2))
     with socket.socket() as sock:
