@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/run_benchmark.py [--lines 1000000] [--backfill-days 30 --backfill-lines 100000]
 
 Floor: a bare DuckDB scan of the same fields from the same files plus a COPY of those rows into a
-PostgreSQL table, measured in the same run: floor and ingest alternate (--repeats times) and their medians are
-compared, so that a slow spell of a shared machine does not land on one side only. Target: ingest (PostgreSQL + DuckDB, parsed, priced,
-deduplicated) within 2x the floor, not counting the fixed start-up the same command spends on a one-line log;
-peak memory under 2 GB; a 30-day backfill using no more memory than one day.
+PostgreSQL table, measured in the same run: floor and ingest alternate (--repeats times) and their medians
+are compared, so that a slow spell of a shared machine does not land on one side only. Target: ingest
+(PostgreSQL + DuckDB, parsed, priced, deduplicated) within 2x the floor, not counting the fixed start-up the
+same command spends on a one-line log; peak memory under 2 GB; a 30-day backfill using no more memory than
+one day.
 """
 from __future__ import annotations
 
