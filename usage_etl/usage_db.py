@@ -25,6 +25,7 @@ from usage_etl.rawlog import FileState
 
 USAGE_LOG_COLUMNS = [c.name for c in usage_logs.columns]
 SQLITE_ROWS_PER_INSERT = 20_000
+COPY_ROWS_PER_WRITE = 8_192  # rows encoded per message of a binary COPY
 
 
 @dataclass
@@ -48,14 +49,13 @@ class UsageDbTransaction:
             return 0
         if self.dialect != "postgresql":
             return self._insert_calls(rows)
-        encoded = _to_copy_binary(rows)
         with self._cursor() as cur:
             cur.execute("savepoint copy_new_calls")
             try:
-                _copy(cur, "usage_logs", encoded)
+                _copy(cur, "usage_logs", rows)
             except psycopg.errors.UniqueViolation:
                 cur.execute("rollback to savepoint copy_new_calls")
-                return self._upsert(cur, encoded)
+                return self._upsert(cur, rows)
             cur.execute("release savepoint copy_new_calls")
         return rows.num_rows
 
@@ -66,16 +66,16 @@ class UsageDbTransaction:
         if self.dialect != "postgresql":
             return self._insert_calls(rows)
         with self._cursor() as cur:
-            return self._upsert(cur, _to_copy_binary(rows))
+            return self._upsert(cur, rows)
 
     def _cursor(self):
         return self.conn.connection.driver_connection.cursor()
 
     @staticmethod
-    def _upsert(cur, encoded: list[bytes]) -> int:
+    def _upsert(cur, rows: pa.Table) -> int:
         """COPY the rows into a staging table, then one upsert that keeps the first load of each event_id."""
         cur.execute(_sql("pg_create_staging_usage_logs.sql"))
-        _copy(cur, "staging_usage_logs", encoded)
+        _copy(cur, "staging_usage_logs", rows)
         cur.execute(_sql("pg_upsert_usage_logs.sql").replace("{columns}", ", ".join(USAGE_LOG_COLUMNS)))
         inserted = cur.rowcount
         cur.execute("drop table staging_usage_logs")
@@ -175,23 +175,22 @@ class UsageDatabase:
         return {"calls": len(rows), "cost_usd": sum((r for r in rows if r is not None), start=0)}
 
 
-def _to_copy_binary(rows: pa.Table) -> list[bytes]:
-    """Encode the rows in PostgreSQL's binary COPY format, in usage_logs' column order.
+def _copy(cur, table: str, rows: pa.Table) -> None:
+    """COPY the rows (in usage_logs' column order) into `table` in PostgreSQL's binary format.
 
     Binary rather than CSV: nothing formats numbers and timestamps as text here, and the server does not parse
-    them back (on 1M calls: 1.5 CPU-s here instead of 7.7, and 10% less of the server's CPU).
+    them back (on 1M calls: 1.5 CPU-s here instead of 7.7, and 10% less of the server's CPU). pgpq encodes a
+    slice of rows while the server stores the slice before it, so the server does not wait for the whole batch
+    to be encoded (the server is the slow side of a big ingest).
     The Arrow types map one to one onto the columns': string → varchar/json, int64 → bigint, int32 → integer,
     bool, decimal128 → numeric, timestamp[us, UTC] → timestamptz.
     """
     encoder = ArrowToPostgresBinaryEncoder(rows.schema)
-    return [encoder.write_header(), *(encoder.write_batch(b) for b in rows.to_batches()), encoder.finish()]
-
-
-def _copy(cur, table: str, encoded: list[bytes]) -> None:
-    """COPY binary-encoded rows in usage_logs' column order into `table`."""
     with cur.copy(f"copy {table} ({', '.join(USAGE_LOG_COLUMNS)}) from stdin (format binary)") as copy:
-        for part in encoded:
-            copy.write(part)
+        copy.write(encoder.write_header())
+        for part in rows.to_batches(max_chunksize=COPY_ROWS_PER_WRITE):
+            copy.write(encoder.write_batch(part))
+        copy.write(encoder.finish())
 
 
 def _dialect_insert(dialect: str, table):
