@@ -2,10 +2,10 @@
 
 With no Prefect server configured, Prefect starts a temporary one at the first flow call: it imports its own
 server code in this process (~1 s), then waits for the server subprocess to import it again and answer (~3 s).
-Starting that same subprocess first (without the services that record task runs and events, see SERVER_ENV,
-so the command sends it no events), and pointing PREFECT_API_URL at it, overlaps its start with the command's imports (Prefect, DuckDB, Arrow,
-SQLAlchemy). Anything that configures a server (PREFECT_API_URL, a profile, a
-prefect.toml, a .env, the test harness) leaves Prefect to do as it always does.
+Starting that same subprocess first, and pointing PREFECT_API_URL at it, overlaps its start with the command's
+imports (Prefect, DuckDB, Arrow, SQLAlchemy). It runs without the services that record task runs and events
+(see SERVER_ENV), so the command sends it no events. Anything that configures a server (PREFECT_API_URL, a
+profile, a prefect.toml, a .env, the test harness) leaves Prefect to do as it always does.
 """
 from __future__ import annotations
 
