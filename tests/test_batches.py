@@ -72,7 +72,7 @@ def test_the_next_batch_is_read_while_the_caller_works_on_this_one():
     assert seen == [1, 2, 3]
 
 
-def test_a_read_error_reaches_the_caller_after_the_batches_before_it(tmp_path):
+def test_a_read_error_reaches_the_caller_after_the_batches_before_it():
     def batches():
         yield 1
         raise OSError("disk gone")

@@ -97,12 +97,13 @@ def forget_files(con: duckdb.DuckDBPyConnection, raw_files: list[str]) -> int:
 
 
 def keep_partial_row_groups(con: duckdb.DuckDBPyConnection) -> None:
-    """Stop this connection's checkpoints from merging small row groups into their neighbours.
+    """Stop the warehouse's checkpoints from merging small row groups into their neighbours until it is closed.
 
     For runs that only insert: each batch ends in one part-filled row group, and merging it into the next
     rewrites whole compressed row groups (~3.5 CPU-s per 1M rows, more than the inserts' compression).
     A partial row group only costs a little metadata and scan overhead. The merge also reclaims deleted rows,
-    so runs that delete (backfill) keep it, and merge the row groups they delete from.
+    so runs that delete (backfill) keep it, and merge the row groups they delete from. The setting is DuckDB's
+    global one: it holds for the open database file (every connection to it), and a new open starts without it.
     """
     con.execute("set max_vacuum_tasks = 0")
 

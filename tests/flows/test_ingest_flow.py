@@ -167,7 +167,7 @@ def test_run_killed_between_warehouse_and_usage_db_then_rerun_equals_one_clean_r
     assert _usage_totals(clean.db_url)[0] == 21
 
 
-def test_a_failed_usage_db_write_stops_the_writes_queued_behind_it(db_url, make_settings, tmp_path, monkeypatch):
+def test_a_failed_usage_db_write_stops_the_writes_queued_behind_it(db_url, make_settings, monkeypatch):
     import flows.ingest as ingest_flow
     from usage_etl import ingest as ingest_steps
     from usage_etl.db.schema import ingest_files
