@@ -53,18 +53,30 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
     con = warehouse.open_warehouse(settings.warehouse, settings.warehouse_memory)
     warehouse.keep_partial_row_groups(con)  # ingest only inserts: nothing for a merge to reclaim
     writing: deque = deque()  # the usage database's writes, oldest first: each starts when the one before ends
+    # Two connections to the warehouse, each with its own temp tables: while one prices and loads a batch (mostly
+    # on one core), the other parses the next one (on every core). Batches take turns on them.
+    cons = (con, warehouse.another_connection(con))
+    parsing = None  # the parse of the batch after the one being loaded
     try:
         summary = IngestSummary(files=len(files))
-        for batch in read_ahead(plan_batches(root, files, usage_db.file_states(), settings.batch_bytes)):
-            counts = parse_lines(con, batch)
-            counts = price_lines(con, engine, counts)
-            load_into_warehouse(con)
-            load = export_for_usage_db(con, batch)
+        batches = read_ahead(plan_batches(root, files, usage_db.file_states(), settings.batch_bytes))
+        batch, turn = next(batches, None), 0
+        if batch is not None:
+            parsing = parse_lines.submit(cons[0], batch)
+        while batch is not None:
+            counts = parsing.result()
+            following, this = next(batches, None), cons[turn % 2]
+            parsing = parse_lines.submit(cons[(turn + 1) % 2], following) if following is not None else None
+            # priced only now, after the batch before it is in the warehouse: its known calls include that one's
+            counts = price_lines(this, engine, counts)
+            load_into_warehouse(this)
+            load = export_for_usage_db(this, batch)
             if len(writing) == WRITES_QUEUED:
                 summary.add(writing.popleft().result())
             # in order, and only after the previous write succeeded: file offsets never pass a batch not written
             writing.append(load_into_usage_db.submit(usage_db, load, counts, wait_for=list(writing)[-1:]))
             summary.bytes += batch.bytes
+            batch, turn = following, turn + 1
         refresh_models(con, settings.timezone)  # DuckDB's work, while the usage database writes the last batches
         save_warehouse(con)
         while writing:
@@ -74,8 +86,10 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
         publish_summary("ingest", summary)
         return summary
     finally:
-        for write in writing:  # a failure upstream: let the writes in flight end before closing their engine
-            write.wait()
+        # a failure upstream: let the work in flight end before closing the connections it uses
+        for work in [*writing, *([parsing] if parsing is not None else [])]:
+            work.wait()
+        cons[1].close()
         con.close()
         engine.dispose()
 

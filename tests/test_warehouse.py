@@ -53,3 +53,17 @@ def test_an_insert_only_run_keeps_each_batchs_partial_row_group(tmp_path, keep, 
     assert con.execute("select count(distinct row_group_id) from pragma_storage_info('batches')").fetchone() == (row_groups,)
     assert con.execute("select count(*), sum(n) from batches").fetchone() == (450_000, 3 * 149_999 * 150_000 // 2)
     con.close()
+
+
+def test_another_connection_sees_committed_rows_works_in_utc_and_keeps_its_own_temp_tables(tmp_path):
+    con = warehouse.open_warehouse(tmp_path / "w.duckdb")
+    con.execute("set global TimeZone = 'America/Sao_Paulo'")  # what a new connection would start with
+    other = warehouse.another_connection(con)
+    con.execute("create temp table batch_calls as select 1 as n")
+    con.execute("insert into rejected_lines values ('2026/11/10/bot-1.jsonl', 7, 'not JSON', 'x', now())")
+    assert other.execute("select count(*) from rejected_lines").fetchone() == (1,)
+    assert other.execute("select strftime(timestamptz '2026-11-10 00:30:00+00', '%d %H:%M')").fetchone() == ("10 00:30",)
+    with pytest.raises(duckdb.CatalogException):
+        other.execute("select * from batch_calls")
+    other.close()
+    con.close()

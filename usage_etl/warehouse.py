@@ -48,6 +48,16 @@ def open_warehouse(path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) -
     return con
 
 
+def another_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Open a second connection to the same warehouse, in UTC like the first (open_warehouse's session setting).
+
+    Each connection has its own temp tables, so two batches can be worked on at once, one per connection.
+    """
+    other = con.cursor()
+    other.execute("set TimeZone = 'UTC'")
+    return other
+
+
 def _drop_usage_logs_key(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild a usage_logs made before the event_id key was dropped (DuckDB cannot drop a key in place)."""
     keyed = con.execute(

@@ -201,3 +201,54 @@ def test_a_failed_usage_db_write_stops_the_writes_queued_behind_it(db_url, make_
     rerun = ingest_flow.ingest(settings=settings)
     assert rerun.loaded == 20
     assert _usage_totals(db_url) == _warehouse_totals(settings.warehouse) == (30, 30 * SEED_COST)
+
+
+def test_a_call_repeated_in_the_batch_parsed_while_its_first_batch_loads_counts_once(db_url, make_settings):
+    from flows.ingest import ingest
+
+    settings = make_settings(db_url)
+    lines = [line(groq_call(f"r{i:02d}", f"2026-11-10T12:00:{i:02d}Z")) for i in range(20)]
+    assert len(set(map(len, lines))) == 1
+    # batches of ten lines: the second repeats three calls of the first; the third, two of the second and five of the first
+    body = lines[:10] + lines[10:17] + lines[0:3] + lines[17:20] + lines[10:12] + lines[5:10]
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl", b"".join(body))
+    settings.batch_bytes = 10 * len(lines[0])
+    summary = ingest(settings=settings)
+    assert (summary.lines, summary.loaded, summary.duplicates) == (30, 20, 10)
+    assert summary.cost_usd == 20 * SEED_COST  # $0.003034
+    assert _usage_totals(db_url) == _warehouse_totals(settings.warehouse) == (20, Decimal("0.003034"))
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    assert con.execute("select count(distinct event_id) from usage_logs").fetchone() == (20,)
+    con.close()
+
+
+def test_the_next_batch_is_parsed_while_this_one_is_loaded(db_url, make_settings, monkeypatch):
+    import threading
+
+    from flows.ingest import ingest
+    from usage_etl import ingest as ingest_steps
+
+    settings = make_settings(db_url)
+    lines = [line(groq_call(f"p{i:02d}", f"2026-11-10T12:00:{i:02d}Z")) for i in range(20)]
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl", b"".join(lines))
+    settings.batch_bytes = 10 * len(lines[0])  # two batches of ten lines
+    second_parse_started = threading.Event()
+    real_parse, real_load = ingest_steps.parse_batch, ingest_steps.load_warehouse
+    seen_during_first_load = []
+
+    def parse(con, batch):
+        if batch.chunks[0].first_line == 11:
+            second_parse_started.set()
+        return real_parse(con, batch)
+
+    def load(con):
+        if not seen_during_first_load:
+            seen_during_first_load.append(second_parse_started.wait(timeout=10))
+        return real_load(con)
+
+    monkeypatch.setattr(ingest_steps, "parse_batch", parse)
+    monkeypatch.setattr(ingest_steps, "load_warehouse", load)
+    summary = ingest(settings=settings)
+    assert seen_during_first_load == [True]  # one after the other, the wait would have timed out: [False]
+    assert (summary.loaded, summary.cost_usd) == (20, 20 * SEED_COST)
+    assert _usage_totals(db_url) == _warehouse_totals(settings.warehouse) == (20, Decimal("0.003034"))
