@@ -57,6 +57,7 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
     # on one core), the other parses the next one (on every core). Batches take turns on them.
     cons = (con, warehouse.another_connection(con))
     parsing = None  # the parse of the batch after the one being loaded
+    unreadable = None  # an error reading the batch after this one: raised once this one is loaded, as before
     try:
         summary = IngestSummary(files=len(files))
         batches = read_ahead(plan_batches(root, files, usage_db.file_states(), settings.batch_bytes))
@@ -65,7 +66,11 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
             parsing = parse_lines.submit(cons[0], batch)
         while batch is not None:
             counts = parsing.result()
-            following, this = next(batches, None), cons[turn % 2]
+            try:
+                following = next(batches, None)
+            except Exception as exc:  # whatever stops the reading (a corrupt gzip, say): this batch loads first
+                following, unreadable = None, exc
+            this = cons[turn % 2]
             parsing = parse_lines.submit(cons[(turn + 1) % 2], following) if following is not None else None
             # priced only now, after the batch before it is in the warehouse: its known calls include that one's
             counts = price_lines(this, engine, counts)
@@ -76,6 +81,8 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
             # in order, and only after the previous write succeeded: file offsets never pass a batch not written
             writing.append(load_into_usage_db.submit(usage_db, load, counts, wait_for=list(writing)[-1:]))
             summary.bytes += batch.bytes
+            if unreadable is not None:
+                raise unreadable
             batch, turn = following, turn + 1
         refresh_models(con, settings.timezone)  # DuckDB's work, while the usage database writes the last batches
         save_warehouse(con)

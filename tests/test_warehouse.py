@@ -62,7 +62,8 @@ def test_another_connection_sees_committed_rows_works_in_utc_and_keeps_its_own_t
     con.execute("create temp table batch_calls as select 1 as n")
     con.execute("insert into rejected_lines values ('2026/11/10/bot-1.jsonl', 7, 'not JSON', 'x', now())")
     assert other.execute("select count(*) from rejected_lines").fetchone() == (1,)
-    assert other.execute("select strftime(timestamptz '2026-11-10 00:30:00+00', '%d %H:%M')").fetchone() == ("10 00:30",)
+    local_time = "select strftime(timestamptz '2026-11-10 00:30:00+00', '%d %H:%M')"
+    assert other.execute(local_time).fetchone() == ("10 00:30",)
     with pytest.raises(duckdb.CatalogException):
         other.execute("select * from batch_calls")
     other.close()

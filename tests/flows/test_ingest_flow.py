@@ -209,7 +209,8 @@ def test_a_call_repeated_in_the_batch_parsed_while_its_first_batch_loads_counts_
     settings = make_settings(db_url)
     lines = [line(groq_call(f"r{i:02d}", f"2026-11-10T12:00:{i:02d}Z")) for i in range(20)]
     assert len(set(map(len, lines))) == 1
-    # batches of ten lines: the second repeats three calls of the first; the third, two of the second and five of the first
+    # batches of ten lines: the second repeats three calls of the first; the third, two of the second and five
+    # of the first
     body = lines[:10] + lines[10:17] + lines[0:3] + lines[17:20] + lines[10:12] + lines[5:10]
     write(settings.raw_logs, "2026/11/10/bot-1.jsonl", b"".join(body))
     settings.batch_bytes = 10 * len(lines[0])
@@ -252,3 +253,24 @@ def test_the_next_batch_is_parsed_while_this_one_is_loaded(db_url, make_settings
     assert seen_during_first_load == [True]  # one after the other, the wait would have timed out: [False]
     assert (summary.loaded, summary.cost_usd) == (20, 20 * SEED_COST)
     assert _usage_totals(db_url) == _warehouse_totals(settings.warehouse) == (20, Decimal("0.003034"))
+
+
+def test_a_file_that_cannot_be_read_stops_the_run_after_the_batches_before_it_are_loaded(db_url, make_settings):
+    from flows.ingest import ingest
+    from usage_etl.db.schema import ingest_files
+    from usage_etl.rawlog import RawLogError
+
+    settings = make_settings(db_url)
+    lines = [line(groq_call(f"g{i:02d}", f"2026-11-10T12:00:{i:02d}Z")) for i in range(20)]
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl", b"".join(lines))
+    broken = settings.raw_logs / "2026/11/10/bot-2.jsonl.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00 this is not gzip data at all")
+    settings.batch_bytes = 10 * len(lines[0])  # bot-1 is two batches; the second is only complete once bot-2 is read
+    with pytest.raises(RawLogError, match="2026/11/10/bot-2.jsonl.gz: not a readable gzip file"):
+        ingest(settings=settings)
+    assert _usage_totals(db_url) == _warehouse_totals(settings.warehouse) == (10, 10 * SEED_COST)
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        offsets = conn.execute(select(ingest_files.c.raw_file, ingest_files.c.lines_read)).all()
+    engine.dispose()
+    assert offsets == [("2026/11/10/bot-1.jsonl", 10)]
