@@ -34,7 +34,7 @@ def open_warehouse(path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) -
         con = duckdb.connect(target)
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open the DuckDB warehouse {target}: {exc}") from exc
-    con.execute("set TimeZone = 'UTC'")
+    _use_utc(con)
     try:
         con.execute("set memory_limit = ?", [memory_limit])
     except duckdb.Error as exc:
@@ -49,13 +49,18 @@ def open_warehouse(path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) -
 
 
 def another_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Open a second connection to the same warehouse, in UTC like the first (open_warehouse's session setting).
+    """Open a second connection to the same warehouse, in UTC like the first.
 
     Each connection has its own temp tables, so two batches can be worked on at once, one per connection.
     """
     other = con.cursor()
-    other.execute("set TimeZone = 'UTC'")
+    _use_utc(other)
     return other
+
+
+def _use_utc(con: duckdb.DuckDBPyConnection) -> None:
+    """Work in UTC on this connection (DuckDB's time zone is a per-connection setting)."""
+    con.execute("set TimeZone = 'UTC'")
 
 
 def _drop_usage_logs_key(con: duckdb.DuckDBPyConnection) -> None:
