@@ -94,8 +94,9 @@ def ingest(raw_logs: str | None = None, settings: Settings | None = None) -> Ing
         return summary
     finally:
         # a failure upstream: let the work in flight end before closing the connections it uses
-        for work in [*writing, *([parsing] if parsing is not None else [])]:
-            work.wait()
+        for work in [*writing, parsing]:
+            if work is not None:
+                work.wait()
         cons[1].close()
         con.close()
         engine.dispose()

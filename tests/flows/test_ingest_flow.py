@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from sqlalchemy import create_engine, select, func
 
-from usage_etl.db.schema import rejected_lines, usage_logs
+from usage_etl.db.schema import ingest_files, rejected_lines, usage_logs
 from tests.flows.conftest import SEED_COST, groq_call, line, write
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -24,6 +24,16 @@ def _usage_totals(db_url: str) -> tuple[int, Decimal]:
         costs = conn.execute(select(usage_logs.c.cost_usd)).scalars().all()
     engine.dispose()
     return len(costs), sum((Decimal(c) for c in costs if c is not None), Decimal(0))
+
+
+def _file_offsets(db_url: str) -> list[tuple[str, int, int]]:
+    """How far each raw file was read, by the saved offsets: (raw_file, read_offset, lines_read)."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(ingest_files.c.raw_file, ingest_files.c.read_offset, ingest_files.c.lines_read)
+                            .order_by(ingest_files.c.raw_file)).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
 
 
 def _warehouse_totals(path, sql: str = "select count(*), coalesce(sum(cost_usd), 0) from usage_logs") -> tuple[int, Decimal]:
@@ -170,7 +180,6 @@ def test_run_killed_between_warehouse_and_usage_db_then_rerun_equals_one_clean_r
 def test_a_failed_usage_db_write_stops_the_writes_queued_behind_it(db_url, make_settings, monkeypatch):
     import flows.ingest as ingest_flow
     from usage_etl import ingest as ingest_steps
-    from usage_etl.db.schema import ingest_files
 
     settings = make_settings(db_url)
     lines = [line(groq_call(f"q{i:02d}", f"2026-11-10T12:00:{i:02d}Z")) for i in range(30)]
@@ -190,11 +199,8 @@ def test_a_failed_usage_db_write_stops_the_writes_queued_behind_it(db_url, make_
     with pytest.raises(OSError, match="usage database gone"):
         ingest_flow.ingest(settings=settings)
     assert written == [10, 10]  # the third batch, queued behind the failed one, was never written
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        offsets = conn.execute(select(ingest_files.c.read_offset, ingest_files.c.lines_read)).all()
-    engine.dispose()
-    assert offsets == [(10 * len(lines[0]), 10)]  # the offsets stop after the last batch written
+    # the offsets stop after the last batch written
+    assert _file_offsets(db_url) == [("2026/11/10/bot-1.jsonl", 10 * len(lines[0]), 10)]
     assert _usage_totals(db_url) == (10, 10 * SEED_COST)
 
     monkeypatch.setattr(ingest_steps, "write_usage_db", real_write)
@@ -257,7 +263,6 @@ def test_the_next_batch_is_parsed_while_this_one_is_loaded(db_url, make_settings
 
 def test_a_file_that_cannot_be_read_stops_the_run_after_the_batches_before_it_are_loaded(db_url, make_settings):
     from flows.ingest import ingest
-    from usage_etl.db.schema import ingest_files
     from usage_etl.rawlog import RawLogError
 
     settings = make_settings(db_url)
@@ -269,8 +274,4 @@ def test_a_file_that_cannot_be_read_stops_the_run_after_the_batches_before_it_ar
     with pytest.raises(RawLogError, match="2026/11/10/bot-2.jsonl.gz: not a readable gzip file"):
         ingest(settings=settings)
     assert _usage_totals(db_url) == _warehouse_totals(settings.warehouse) == (10, 10 * SEED_COST)
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        offsets = conn.execute(select(ingest_files.c.raw_file, ingest_files.c.lines_read)).all()
-    engine.dispose()
-    assert offsets == [("2026/11/10/bot-1.jsonl", 10)]
+    assert _file_offsets(db_url) == [("2026/11/10/bot-1.jsonl", 10 * len(lines[0]), 10)]
