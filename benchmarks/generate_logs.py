@@ -4,18 +4,27 @@ Lines follow ../shared/spec/response-log.md, ~1.1 KB each on average, in the mix
 produces: OpenAI and Groq chat (some streamed, some cached), Responses API, Whisper and
 gpt-4o-mini-transcribe transcriptions, ~1% failed calls, ~0.3% exact duplicate lines (a log shipper
 that retried) and ~0.05% bad lines.
+
+Calls come in conversations, as on WhatsApp: an end user (a phone number from the client's base of users)
+exchanges a few messages with the bot, ~8 calls on average, interleaved with a few hundred other
+conversations going on at the same time. 4 conversations in 5 carry a conversation_id; the others are
+logged without one (an older bot version), as the contract allows.
 """
 from __future__ import annotations
 
 import argparse
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import orjson
 
 CLIENTS = [f"client-{i:02d}" for i in range(1, 21)]
+USERS_PER_CLIENT = 20_000  # a client's base of end users (phone numbers); a day sees ~6,000 of them per client
+CALLS_PER_CONVERSATION = 8  # on average; geometric, so most are short and a few are long
+OPEN_CONVERSATIONS = 400  # conversations going on at any moment, their calls interleaved in the log
 FILLER = "Olá! Posso ajudar com o seu pedido. " * 12  # the bot's answers make lines ~1 KB
 
 
@@ -62,10 +71,29 @@ def _responses(rng):
                       "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": i + o}}
 
 
-def make_line(rng: random.Random, when: datetime) -> bytes:
-    """Make one envelope line at time `when`."""
-    client = rng.choice(CLIENTS)
-    phone = f"+55119{rng.randint(10_000_000, 99_999_999)}"
+@dataclass
+class Conversation:
+    """One end user's exchange with a client's bot: who, under which id, and how many calls are left."""
+
+    client: str
+    phone: str
+    conversation_id: str | None
+    calls_left: int
+
+
+def new_conversation(rng: random.Random) -> Conversation:
+    """Start a conversation of one of a client's users (a returning user as often as the base size allows)."""
+    client = rng.randrange(len(CLIENTS))
+    phone = f"+55119{10_000_000 + client * USERS_PER_CLIENT + rng.randrange(USERS_PER_CLIENT)}"
+    conversation_id = f"conv-{rng.getrandbits(40):010x}" if rng.random() < 0.8 else None
+    calls = 1
+    while rng.random() > 1 / CALLS_PER_CONVERSATION:
+        calls += 1
+    return Conversation(CLIENTS[client], phone, conversation_id, calls)
+
+
+def make_line(rng: random.Random, when: datetime, conversation: Conversation) -> bytes:
+    """Make one envelope line at time `when`, a call of `conversation`."""
     kind = rng.random()
     request: dict = {}
     if kind < 0.35:
@@ -100,9 +128,8 @@ def make_line(rng: random.Random, when: datetime) -> bytes:
                     "total_tokens": a + o, "input_token_details": {"text_tokens": 0, "audio_tokens": a}}}
         request = {"model": model, "response_format": "json"}
     envelope = {"event_id": uuid.UUID(int=rng.getrandbits(128)).hex, "logged_at": when.isoformat().replace("+00:00", "Z"),
-                "client_id": client, "provider": provider, "endpoint": endpoint,
-                "conversation_id": f"conv-{rng.getrandbits(40):010x}" if rng.random() < 0.8 else None,
-                "phone": phone, "request": request}
+                "client_id": conversation.client, "provider": provider, "endpoint": endpoint,
+                "conversation_id": conversation.conversation_id, "phone": conversation.phone, "request": request}
     if rng.random() < 0.01:
         envelope["error"] = {"status": rng.choice([429, 500, 503]), "type": "rate_limit_exceeded", "message": "Rate limit reached"}
     else:
@@ -120,6 +147,7 @@ def generate(out: Path, lines: int, days: int, start: datetime, seed: int = 7, w
         folder.mkdir(parents=True, exist_ok=True)
         files = [open(folder / f"bot-{w}.jsonl", "wb") for w in range(writers)]
         step = 86_400 / lines
+        going_on = [new_conversation(rng) for _ in range(OPEN_CONVERSATIONS)]
         last = b""
         for i in range(lines):
             fh = files[i % writers]
@@ -130,8 +158,13 @@ def generate(out: Path, lines: int, days: int, start: datetime, seed: int = 7, w
             if r < 0.0035:
                 fh.write(b'{"logged_at": "2026-11-01T00:00:00Z", "client_id": 42, "provider": "openai"}\n')
                 continue
-            last = make_line(rng, day + timedelta(seconds=i * step))
+            at = rng.randrange(OPEN_CONVERSATIONS)
+            conversation = going_on[at]
+            last = make_line(rng, day + timedelta(seconds=i * step), conversation)
             fh.write(last)
+            conversation.calls_left -= 1
+            if conversation.calls_left == 0:
+                going_on[at] = new_conversation(rng)
         for fh in files:
             written.append(Path(fh.name))
             fh.close()
