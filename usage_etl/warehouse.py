@@ -15,7 +15,9 @@ from usage_etl import SQL_DIR
 from usage_etl.settings import DEFAULT_MEMORY_LIMIT
 
 CHECKPOINT_THRESHOLD = "1GB"
-CREATE_STATEMENTS = ("create_usage_logs.sql", "create_rejected_lines.sql", "create_model_state.sql")
+CREATE_STATEMENTS = (
+    "create_usage_logs.sql", "create_rejected_lines.sql", "create_model_state.sql", "create_model_changes.sql",
+)
 
 
 class WarehouseError(RuntimeError):
@@ -85,13 +87,16 @@ def load_calls(con: duckdb.DuckDBPyConnection, calls: str) -> int:
     """Insert the batch's calls not in the warehouse yet (those not in the temp table known_calls); return how many."""
     added = con.execute(read_sql("insert_usage_logs.sql").replace("{calls}", calls)).fetchall()[0][0]
     if added:
-        mark_models_stale(con)
+        mark_models_stale(con, f"select created_at from {calls}")
     return added
 
 
-def mark_models_stale(con: duckdb.DuckDBPyConnection) -> None:
-    """Note that usage_logs changed, so the next run rebuilds the models (call it in the change's transaction)."""
+def mark_models_stale(con: duckdb.DuckDBPyConnection, changed_calls: str, params: dict | None = None) -> None:
+    """Note that usage_logs changed, and in which hours (those of `changed_calls`, a query with a created_at
+    column), so the next refresh rebuilds the models there; call it in the change's transaction."""
     con.execute("update model_state set stale = true")
+    con.execute(f"insert into model_changes select distinct date_trunc('hour', created_at) from ({changed_calls})",
+                params or {})
 
 
 def load_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:
@@ -103,11 +108,12 @@ def forget_files(con: duckdb.DuckDBPyConnection, raw_files: list[str]) -> int:
     """Delete the warehouse rows that came from these files; return how many calls went."""
     con.execute("create or replace temp table forget_files (raw_file varchar)")
     con.executemany("insert into forget_files values (?)", [(f,) for f in raw_files])
-    gone = con.execute("select count(*) from usage_logs where raw_file in (select raw_file from forget_files)").fetchone()[0]
+    forgotten = "select created_at from usage_logs where raw_file in (select raw_file from forget_files)"
+    gone = con.execute(f"select count(*) from ({forgotten})").fetchone()[0]
+    if gone:
+        mark_models_stale(con, forgotten)  # before the rows go: their hours
     con.execute("delete from usage_logs where raw_file in (select raw_file from forget_files)")
     con.execute("delete from rejected_lines where raw_file in (select raw_file from forget_files)")
-    if gone:
-        mark_models_stale(con)
     return gone
 
 

@@ -65,12 +65,12 @@ HAND_MADE_CALLS = [
 ]
 
 
-def insert_calls(con, calls: list[dict]) -> None:
+def insert_calls(con, calls: list[dict], table: str = "usage_logs") -> None:
     """Insert usage_logs rows by column name (columns left out are null)."""
     for row in calls:
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
-        con.execute(f"insert into usage_logs ({columns}) values ({marks})", list(row.values()))
+        con.execute(f"insert into {table} ({columns}) values ({marks})", list(row.values()))
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """daily_costs and conversations: grain, invariants, local days and 24-hour sessions on hand-made rows."""
 from __future__ import annotations
 
+from datetime import timezone
 from decimal import Decimal
 
 TZ = "America/Sao_Paulo"
@@ -125,3 +126,80 @@ def test_a_warehouse_whose_models_predate_the_state_table_rebuilds_them(make_war
     con.execute("delete from model_state")
     assert ensure_warehouse_models(con, TZ) is True
     assert ensure_warehouse_models(con, TZ) is False
+
+
+
+def _models(con) -> tuple[list, list]:
+    return (con.execute("select * from daily_costs order by all").fetchall(),
+            con.execute("select * from conversations order by all").fetchall())
+
+
+def _rebuilt_in_full(con) -> tuple[list, list]:
+    """The models the model SQL gives from all of usage_logs, as a full rebuild would store them."""
+    from usage_etl import warehouse
+
+    def full(name: str, params: dict) -> list:
+        sql = warehouse.read_sql(name).replace("{calls}", "main.usage_logs")
+        return con.execute(f"select * from ({sql}) order by all", params).fetchall()
+
+    return full("select_daily_costs.sql", {"timezone": TZ}), full("select_conversations.sql", {})
+
+
+def test_a_refresh_after_loads_deletes_and_repricing_rebuilds_only_what_changed_and_matches_a_full_rebuild(
+        make_warehouse, make_call, monkeypatch):
+    from usage_etl import warehouse, warehouse_models
+    from usage_etl.warehouse_models import ensure_warehouse_models
+    from tests.reporting.conftest import ACME_PHONE, ACME_PHONE_2, HAND_MADE_CALLS, insert_calls
+
+    con = make_warehouse(HAND_MADE_CALLS)
+    sessions_before = con.execute(
+        "select count(*) from conversations where phone = ? and conversation_key like 'session:%'", [ACME_PHONE]
+    ).fetchone()[0]
+    assert sessions_before == 1  # 11-22 12:00, 12:10, 15:00, 11-23 01:30 and 03:30: all within 24 h of the first
+    untouched = con.execute("select * from conversations where client_id = 'beta'").fetchall()
+
+    def no_full_rebuild(*args):
+        raise AssertionError("a refresh of listed changes rebuilt everything")
+
+    monkeypatch.setattr(warehouse_models, "refresh_warehouse_models", no_full_rebuild)
+
+    # 1. a load: a call on 11-21 that starts an earlier ACME_PHONE session (it takes 12:00 and 12:10 on the 22nd,
+    #    so the session after it starts at 15:00), a later call of conv-x, a call with neither conversation nor phone,
+    #    and a late call from August
+    con.execute("create or replace temp table batch as select * from usage_logs limit 0")
+    con.execute("create or replace temp table known_calls (event_id varchar)")
+    insert_calls(con, [
+        make_call(20, "acme", "2026-11-21T13:00:00Z"),
+        make_call(21, "acme", "2026-11-25T09:00:00Z", phone=ACME_PHONE_2, conversation_id="conv-x"),
+        make_call(22, "acme", "2026-11-22T18:00:00Z", phone=None),
+        make_call(23, "acme", "2026-08-01T12:00:00Z", phone="+5511900000009"),
+    ], table="batch")
+    with warehouse.transaction(con):
+        assert warehouse.load_calls(con, "batch") == 4
+    assert ensure_warehouse_models(con, TZ) is True
+    assert _models(con) == _rebuilt_in_full(con)
+    starts = con.execute(
+        "select started_at, requests from conversations where phone = ? and conversation_key like 'session:%'"
+        " order by started_at", [ACME_PHONE]).fetchall()
+    assert [(str(s.astimezone(timezone.utc))[:16], n) for s, n in starts] == [
+        ("2026-11-21 13:00", 3), ("2026-11-22 15:00", 3)]  # 11-22 15:00, 11-23 01:30 and 03:30
+    assert con.execute("select requests from conversations where conversation_key = 'conv-x'").fetchone()[0] == 3
+    assert con.execute("select * from conversations where client_id = 'beta'").fetchall() == untouched
+
+    # 2. a backfill's delete of one file (every call of 2026-11-22)
+    with warehouse.transaction(con):
+        assert warehouse.forget_files(con, ["2026/11/22/test.jsonl"]) == 7
+    assert ensure_warehouse_models(con, TZ) is True
+    assert _models(con) == _rebuilt_in_full(con)
+    assert con.execute("select count(*) from conversations where client_id = 'beta'").fetchone()[0] == 0
+
+    # 3. a reprice of one call
+    with warehouse.transaction(con):
+        con.execute("update usage_logs set cost_usd = 0.5 where event_id = 'e21'")
+        warehouse.mark_models_stale(con, "select created_at from usage_logs where event_id = 'e21'")
+    assert ensure_warehouse_models(con, TZ) is True
+    assert _models(con) == _rebuilt_in_full(con)
+    assert con.execute("select cost_usd from conversations where conversation_key = 'conv-x'").fetchone()[0] == (
+        Decimal("0.5"))  # its calls on the 22nd went with the file
+    assert ensure_warehouse_models(con, TZ) is False
+    assert con.execute("select count(*) from model_changes").fetchone()[0] == 0

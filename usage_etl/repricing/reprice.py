@@ -26,7 +26,7 @@ from usage_etl.columns import PARSED_CALL_COLUMNS
 from usage_etl.db.schema import price_restatements, reprice_runs, usage_logs
 from usage_etl.pricing.config import prices_fingerprint
 from usage_etl.pricing.price_table import build_price_table, price_calls
-from usage_etl.warehouse_models import refresh_warehouse_models
+from usage_etl.warehouse_models import ensure_warehouse_models
 
 USAGE_DB = "usage database"
 WAREHOUSE = "warehouse"
@@ -186,7 +186,12 @@ def restate_warehouse_day(con: duckdb.DuckDBPyConnection, run_id: int, window: D
         restatements = _diff_and_summarize(con, "warehouse_day_costs", "warehouse_changes", WAREHOUSE, window.day)
         if restatements:
             con.execute(warehouse.read_sql("update_repriced_usage_logs.sql"))
-            warehouse.mark_models_stale(con)
+            warehouse.mark_models_stale(
+                con,
+                "select created_at from usage_logs where created_at >= $day_start and created_at < $day_end"
+                " and event_id in (select event_id from warehouse_changes)",
+                {"day_start": window.start, "day_end": window.end},
+            )
             con.execute(
                 warehouse.read_sql("insert_restatements.sql"),
                 {"restated_at": datetime.now(timezone.utc), "day": window.day, "run_id": run_id},
@@ -292,5 +297,5 @@ def prices_changed_since_last_reprice(engine: Engine) -> bool:
 
 
 def refresh_models(con: duckdb.DuckDBPyConnection, tz: str) -> None:
-    """Rebuild the warehouse models the reports read (daily_costs, conversations) from the repriced rows."""
-    refresh_warehouse_models(con, tz)
+    """Bring the warehouse models the reports read (daily_costs, conversations) up to date with the repriced rows."""
+    ensure_warehouse_models(con, tz)

@@ -1,4 +1,5 @@
--- conversations (DuckDB warehouse): one client's exchange with one end user.
+-- conversations (DuckDB warehouse): one client's exchange with one end user, built from the calls it is given
+-- (all of usage_logs, or every call of the conversations a refresh rebuilds: warehouse_models.py).
 -- grain: one row per conversation: per (client_id, conversation_id) when the log names the conversation;
 --        otherwise per (client_id, phone) session, where a session starts at a call and takes every call of
 --        that phone until 24 hours after that first call; the first call after that starts the next session.
@@ -8,11 +9,10 @@
 --             sum(requests) = count(*) of usage_logs; sum(cost_usd) = sum(usage_logs.cost_usd);
 --             sum(tokens) = sum(usage_logs.total_tokens); unpriced counts calls with cost_usd null;
 --             cost_usd is the sum of the known costs (0 when none is known, never null).
-create or replace table conversations as
 with recursive
 
 usage_logs as (
-    select * from main.usage_logs
+    select * from {calls}
 ),
 
 unnamed_calls as (

@@ -1,15 +1,15 @@
--- daily_costs (DuckDB warehouse): what each client spent per local day, provider and model.
+-- daily_costs (DuckDB warehouse): what each client spent per local day, provider and model, built from the
+-- calls it is given (all of usage_logs, or the calls of the days a refresh rebuilds: warehouse_models.py).
 -- grain: one row per (client_id, day, provider, model); day is the local day of created_at in $timezone
 --        (a call at 01:30Z is on the previous America/Sao_Paulo day); model may be null (a failed call naming none).
 -- invariants: requests >= errors + unpriced; unpriced counts calls with cost_usd null ('unpriced', 'no_usage');
 --             cost_usd is the sum of the known costs (0 when none is known, never null);
 --             sum(requests) = count(*) of usage_logs; sum(cost_usd) = sum(usage_logs.cost_usd);
 --             sum(tokens) = sum(usage_logs.total_tokens); sum(unpriced) = count of usage_logs with cost_usd null.
-create or replace table daily_costs as
 with
 
 usage_logs as (
-    select * from main.usage_logs
+    select * from {calls}
 ),
 
 local_calls as (
