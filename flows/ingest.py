@@ -123,32 +123,36 @@ def backfill(since: date, until: date, raw_logs: str | None = None, settings: Se
         days.setdefault(partition_day(raw_file), []).append(raw_file)
     engine = open_usage_db(settings.db_url)
     usage_db = UsageDatabase(engine)
-    con = warehouse.open_warehouse(settings.warehouse, settings.warehouse_memory)
     bar = _progress_bar(sum((root / f).stat().st_size for f in files), progress)
     try:
         summary = IngestSummary(files=len(files))
         for day in sorted(days):
             bar.set_description(day.isoformat())
-            with warehouse.transaction(con), usage_db.transaction() as tx:
-                warehouse.forget_files(con, days[day])
-                summary.replaced += tx.forget_files(days[day])
-                for batch in read_ahead(plan_batches(root, days[day], {}, settings.batch_bytes)):
-                    counts = parse_lines(con, batch)
-                    counts = price_lines(con, engine, counts)
-                    add_to_warehouse(con)
-                    counts = add_to_usage_db(con, tx, batch, counts)
-                    summary.add(counts)
-                    summary.bytes += batch.bytes
-                    bar.update(sum(c.bytes_read for c in batch.chunks))
-            warehouse.checkpoint(con)  # write the day to the file rather than hold it in memory until the end
+            # one warehouse connection per day: closing it frees the blocks DuckDB cached while reading the
+            # history (the day's known calls and forgotten files, its conversations), so memory stays one day's
+            con = warehouse.open_warehouse(settings.warehouse, settings.warehouse_memory)
+            try:
+                with warehouse.transaction(con), usage_db.transaction() as tx:
+                    warehouse.forget_files(con, days[day])
+                    summary.replaced += tx.forget_files(days[day])
+                    for batch in read_ahead(plan_batches(root, days[day], {}, settings.batch_bytes)):
+                        counts = parse_lines(con, batch)
+                        counts = price_lines(con, engine, counts)
+                        add_to_warehouse(con)
+                        counts = add_to_usage_db(con, tx, batch, counts)
+                        summary.add(counts)
+                        summary.bytes += batch.bytes
+                        bar.update(sum(c.bytes_read for c in batch.chunks))
+                refresh_models(con, settings.timezone)  # the day's models now: a refresh covers one day, not all
+                warehouse.checkpoint(con)  # write the day to the file rather than hold it in memory
+            finally:
+                con.close()
         bar.close()
-        refresh_models(con, settings.timezone)
         summary.finish()
         usage_db.record_run("backfill", started_at, summary.to_dict())
         publish_summary("backfill", summary)
         return summary
     finally:
-        con.close()
         engine.dispose()
 
 

@@ -136,6 +136,16 @@ def test_backfill_replaces_a_day_and_leaves_the_others(db_url, make_settings):
     assert (summary.files, summary.replaced, summary.loaded) == (1, 1, 1)
     assert _usage_totals(db_url) == (2, 2 * SEED_COST)
     assert _warehouse_totals(settings.warehouse) == (2, 2 * SEED_COST)
+    assert _model_totals(settings.warehouse) == (2, 2 * SEED_COST)
+
+    # both days again, the first now with a second call: each day's models are brought up to date with it
+    write(settings.raw_logs, "2026/11/10/bot-1.jsonl",
+          line(groq_call("d10", "2026-11-10T12:00:00Z")) + line(groq_call("d10b", "2026-11-10T18:00:00Z")))
+    summary = backfill(since=date(2026, 11, 10), until=date(2026, 11, 11), settings=settings)
+    assert (summary.files, summary.replaced, summary.loaded) == (2, 2, 3)
+    assert _usage_totals(db_url) == (3, 3 * SEED_COST)
+    assert _warehouse_totals(settings.warehouse) == (3, 3 * SEED_COST)
+    assert _model_totals(settings.warehouse) == (3, 3 * SEED_COST)
 
 
 KILL_SCRIPT = """
