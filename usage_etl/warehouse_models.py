@@ -41,8 +41,10 @@ def update_warehouse_models(con: duckdb.DuckDBPyConnection, timezone: str) -> No
                     + warehouse.read_sql("select_changed_conversations.sql"),
                     {"first_at": first_hour, "last_at": last_hour + timedelta(hours=1)})
         con.execute(warehouse.read_sql("delete_changed_conversations.sql"))
+        from_at = con.execute("select min(from_at) from changed_conversations").fetchone()[0]
         conversation_calls = f"({warehouse.read_sql('select_changed_conversation_calls.sql')})"
-        con.execute("insert into conversations " + _model_sql("select_conversations.sql", conversation_calls))
+        con.execute("insert into conversations " + _model_sql("select_conversations.sql", conversation_calls),
+                    {"from_at": from_at or first_hour})
         _mark_current(con, timezone)
         con.execute("drop table changed_days")
         con.execute("drop table changed_conversations")

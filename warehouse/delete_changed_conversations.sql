@@ -1,5 +1,5 @@
 -- Remove the conversations rows a refresh rebuilds (changed_conversations): a named conversation by its key, and
--- every session of a changed client and phone (one hash join on the group each row belongs to).
+-- a changed client and phone's sessions from from_at on (one hash join on the group each row belongs to).
 delete from conversations
 using changed_conversations as changed
 where changed.client_id = conversations.client_id
@@ -10,3 +10,4 @@ where changed.client_id = conversations.client_id
         when starts_with(conversations.conversation_key, 'session:') then coalesce(conversations.phone, '')
         else conversations.conversation_key
     end
+    and conversations.started_at >= changed.from_at

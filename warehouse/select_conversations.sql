@@ -11,7 +11,9 @@
 --             cost_usd is the sum of the known costs (0 when none is known, never null).
 with recursive
 
-usage_logs as (
+-- read three times below: not materialised, so DuckDB reads only the columns each use needs (a full build of 3M calls
+-- peaked at 822 MB with every column materialised, at 497 MB without)
+usage_logs as not materialized (
     select * from {calls}
 ),
 

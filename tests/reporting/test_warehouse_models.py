@@ -201,5 +201,21 @@ def test_a_refresh_after_loads_deletes_and_repricing_rebuilds_only_what_changed_
     assert _models(con) == _rebuilt_in_full(con)
     assert con.execute("select cost_usd from conversations where conversation_key = 'conv-x'").fetchone()[0] == (
         Decimal("0.5"))  # its calls on the 22nd went with the file
+
+    # 4. ACME_PHONE's sessions are now 11-21 13:00 (1 call) and 11-23 01:30 (01:30, 03:30). Calls at 11-23 20:00
+    #    (joins the second) and 11-24 02:00 (after its 24 hours: a third) rebuild the second session on, not the first
+    con.execute("delete from batch")
+    insert_calls(con, [make_call(24, "acme", "2026-11-23T20:00:00Z"), make_call(25, "acme", "2026-11-24T02:00:00Z")],
+                 table="batch")
+    with warehouse.transaction(con):
+        assert warehouse.load_calls(con, "batch") == 2
+    assert ensure_warehouse_models(con, TZ) is True
+    assert _models(con) == _rebuilt_in_full(con)
+    starts = con.execute(
+        "select started_at, requests from conversations where phone = ? and conversation_key like 'session:%'"
+        " order by started_at", [ACME_PHONE]).fetchall()
+    assert [(str(s.astimezone(timezone.utc))[:16], n) for s, n in starts] == [
+        ("2026-11-21 13:00", 1), ("2026-11-23 01:30", 3), ("2026-11-24 02:00", 1)]
+
     assert ensure_warehouse_models(con, TZ) is False
     assert con.execute("select count(*) from model_changes").fetchone()[0] == 0
