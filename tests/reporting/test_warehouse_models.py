@@ -145,17 +145,43 @@ def _rebuilt_in_full(con) -> tuple[list, list]:
     return full("select_daily_costs.sql", {"timezone": TZ}), full("select_conversations.sql", {})
 
 
+def _sessions(con, phone: str) -> list[tuple[str, int]]:
+    """The phone's sessions as (start in UTC to the minute, calls)."""
+    rows = con.execute(
+        "select started_at, requests from conversations where phone = ? and conversation_key like 'session:%'"
+        " order by started_at", [phone]).fetchall()
+    return [(str(start.astimezone(timezone.utc))[:16], calls) for start, calls in rows]
+
+
+def _refresh_matches_a_full_rebuild(con) -> None:
+    from usage_etl.warehouse_models import ensure_warehouse_models
+
+    assert ensure_warehouse_models(con, TZ) is True
+    assert _models(con) == _rebuilt_in_full(con)
+
+
+def _load_and_refresh(con, calls: list[dict]) -> None:
+    """Load rows as a batch through warehouse.load_calls (none known before), then refresh the models."""
+    from usage_etl import warehouse
+    from tests.reporting.conftest import insert_calls
+
+    con.execute("create or replace temp table batch as select * from usage_logs limit 0")
+    con.execute("create or replace temp table known_calls (event_id varchar)")
+    insert_calls(con, calls, table="batch")
+    with warehouse.transaction(con):
+        assert warehouse.load_calls(con, "batch") == len(calls)
+    _refresh_matches_a_full_rebuild(con)
+
+
 def test_a_refresh_after_loads_deletes_and_repricing_rebuilds_only_what_changed_and_matches_a_full_rebuild(
         make_warehouse, make_call, monkeypatch):
     from usage_etl import warehouse, warehouse_models
     from usage_etl.warehouse_models import ensure_warehouse_models
-    from tests.reporting.conftest import ACME_PHONE, ACME_PHONE_2, HAND_MADE_CALLS, insert_calls
+    from tests.reporting.conftest import ACME_PHONE, ACME_PHONE_2, HAND_MADE_CALLS
 
     con = make_warehouse(HAND_MADE_CALLS)
-    sessions_before = con.execute(
-        "select count(*) from conversations where phone = ? and conversation_key like 'session:%'", [ACME_PHONE]
-    ).fetchone()[0]
-    assert sessions_before == 1  # 11-22 12:00, 12:10, 15:00, 11-23 01:30 and 03:30: all within 24 h of the first
+    # 11-22 12:00, 12:10, 15:00, 11-23 01:30 and 03:30: all within 24 h of the first
+    assert _sessions(con, ACME_PHONE) == [("2026-11-22 12:00", 5)]
     untouched = con.execute("select * from conversations where client_id = 'beta'").fetchall()
 
     def no_full_rebuild(*args):
@@ -166,56 +192,36 @@ def test_a_refresh_after_loads_deletes_and_repricing_rebuilds_only_what_changed_
     # 1. a load: a call on 11-21 that starts an earlier ACME_PHONE session (it takes 12:00 and 12:10 on the 22nd,
     #    so the session after it starts at 15:00), a later call of conv-x, a call with neither conversation nor phone,
     #    and a late call from August
-    con.execute("create or replace temp table batch as select * from usage_logs limit 0")
-    con.execute("create or replace temp table known_calls (event_id varchar)")
-    insert_calls(con, [
+    _load_and_refresh(con, [
         make_call(20, "acme", "2026-11-21T13:00:00Z"),
         make_call(21, "acme", "2026-11-25T09:00:00Z", phone=ACME_PHONE_2, conversation_id="conv-x"),
         make_call(22, "acme", "2026-11-22T18:00:00Z", phone=None),
         make_call(23, "acme", "2026-08-01T12:00:00Z", phone="+5511900000009"),
-    ], table="batch")
-    with warehouse.transaction(con):
-        assert warehouse.load_calls(con, "batch") == 4
-    assert ensure_warehouse_models(con, TZ) is True
-    assert _models(con) == _rebuilt_in_full(con)
-    starts = con.execute(
-        "select started_at, requests from conversations where phone = ? and conversation_key like 'session:%'"
-        " order by started_at", [ACME_PHONE]).fetchall()
-    assert [(str(s.astimezone(timezone.utc))[:16], n) for s, n in starts] == [
-        ("2026-11-21 13:00", 3), ("2026-11-22 15:00", 3)]  # 11-22 15:00, 11-23 01:30 and 03:30
+    ])
+    assert _sessions(con, ACME_PHONE) == [("2026-11-21 13:00", 3), ("2026-11-22 15:00", 3)]
     assert con.execute("select requests from conversations where conversation_key = 'conv-x'").fetchone()[0] == 3
     assert con.execute("select * from conversations where client_id = 'beta'").fetchall() == untouched
 
     # 2. a backfill's delete of one file (every call of 2026-11-22)
     with warehouse.transaction(con):
         assert warehouse.forget_files(con, ["2026/11/22/test.jsonl"]) == 7
-    assert ensure_warehouse_models(con, TZ) is True
-    assert _models(con) == _rebuilt_in_full(con)
+    _refresh_matches_a_full_rebuild(con)
     assert con.execute("select count(*) from conversations where client_id = 'beta'").fetchone()[0] == 0
 
     # 3. a reprice of one call
     with warehouse.transaction(con):
         con.execute("update usage_logs set cost_usd = 0.5 where event_id = 'e21'")
         warehouse.mark_models_stale(con, "select created_at from usage_logs where event_id = 'e21'")
-    assert ensure_warehouse_models(con, TZ) is True
-    assert _models(con) == _rebuilt_in_full(con)
+    _refresh_matches_a_full_rebuild(con)
     assert con.execute("select cost_usd from conversations where conversation_key = 'conv-x'").fetchone()[0] == (
         Decimal("0.5"))  # its calls on the 22nd went with the file
 
     # 4. ACME_PHONE's sessions are now 11-21 13:00 (1 call) and 11-23 01:30 (01:30, 03:30). Calls at 11-23 20:00
     #    (joins the second) and 11-24 02:00 (after its 24 hours: a third) rebuild the second session on, not the first
-    con.execute("delete from batch")
-    insert_calls(con, [make_call(24, "acme", "2026-11-23T20:00:00Z"), make_call(25, "acme", "2026-11-24T02:00:00Z")],
-                 table="batch")
-    with warehouse.transaction(con):
-        assert warehouse.load_calls(con, "batch") == 2
-    assert ensure_warehouse_models(con, TZ) is True
-    assert _models(con) == _rebuilt_in_full(con)
-    starts = con.execute(
-        "select started_at, requests from conversations where phone = ? and conversation_key like 'session:%'"
-        " order by started_at", [ACME_PHONE]).fetchall()
-    assert [(str(s.astimezone(timezone.utc))[:16], n) for s, n in starts] == [
-        ("2026-11-21 13:00", 1), ("2026-11-23 01:30", 3), ("2026-11-24 02:00", 1)]
+    assert _sessions(con, ACME_PHONE) == [("2026-11-21 13:00", 1), ("2026-11-23 01:30", 2)]
+    _load_and_refresh(con, [make_call(24, "acme", "2026-11-23T20:00:00Z"),
+                            make_call(25, "acme", "2026-11-24T02:00:00Z")])
+    assert _sessions(con, ACME_PHONE) == [("2026-11-21 13:00", 1), ("2026-11-23 01:30", 3), ("2026-11-24 02:00", 1)]
 
     assert ensure_warehouse_models(con, TZ) is False
     assert con.execute("select count(*) from model_changes").fetchone()[0] == 0
