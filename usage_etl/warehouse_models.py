@@ -50,21 +50,17 @@ def update_warehouse_models(con: duckdb.DuckDBPyConnection, timezone: str) -> No
         con.execute("drop table changed_conversations")
 
 
-def models_are_current(con: duckdb.DuckDBPyConnection, timezone: str) -> bool:
-    """Tell whether the models exist, were built in `timezone` and usage_logs has not changed since."""
-    return _models_exist(con) and _state(con) == [(timezone, False)]
-
-
 def ensure_warehouse_models(con: duckdb.DuckDBPyConnection, timezone: str) -> bool:
     """Bring the models up to date unless they are (a run that loaded nothing costs nothing); say if it did.
 
     Only what changed is rebuilt when the models were built in `timezone` and the changes were listed;
     otherwise (never built, another time zone, changes from before model_changes existed) all of it.
     """
-    if models_are_current(con, timezone):
+    built, state = _models_exist(con), _state(con)
+    if built and state == [(timezone, False)]:  # current: built in `timezone`, usage_logs unchanged since
         return False
     listed = con.execute("select count(*) from model_changes").fetchone()[0]
-    if _models_exist(con) and _state(con) == [(timezone, True)] and listed:
+    if built and state == [(timezone, True)] and listed:
         update_warehouse_models(con, timezone)
     else:
         refresh_warehouse_models(con, timezone)

@@ -21,12 +21,24 @@ changed_calls as (
     where usage_logs.created_at >= $first_at and usage_logs.created_at < $last_at
 ),
 
-spanning as (
-    select conversations.client_id, conversations.conversation_key, conversations.phone
+conversation_groups as not materialized (
+    -- each stored conversation with the group it belongs to (read twice below: not materialised, so DuckDB
+    -- does not keep a copy of the whole table)
+    select
+        case when starts_with(conversation_key, 'session:') then 'session' else 'named' end as kind,
+        client_id,
+        case when starts_with(conversation_key, 'session:') then coalesce(phone, '') else conversation_key end as key,
+        started_at,
+        ended_at
     from conversations
+),
+
+spanning as (
+    select conversation_groups.kind, conversation_groups.client_id, conversation_groups.key
+    from conversation_groups
     semi join changed_hours
-        on conversations.started_at < changed_hours.hour + interval 1 hour
-        and conversations.ended_at >= changed_hours.hour
+        on conversation_groups.started_at < changed_hours.hour + interval 1 hour
+        and conversation_groups.ended_at >= changed_hours.hour
 ),
 
 groups as (
@@ -38,24 +50,11 @@ groups as (
 
     union
 
-    select
-        case when starts_with(conversation_key, 'session:') then 'session' else 'named' end as kind,
-        client_id,
-        case when starts_with(conversation_key, 'session:') then coalesce(phone, '') else conversation_key end as key
-    from spanning
+    select kind, client_id, key from spanning
 ),
 
 first_change as (
     select min(hour) as h0 from model_changes
-),
-
-conversation_groups as (
-    select
-        case when starts_with(conversation_key, 'session:') then 'session' else 'named' end as kind,
-        client_id,
-        case when starts_with(conversation_key, 'session:') then coalesce(phone, '') else conversation_key end as key,
-        started_at
-    from conversations
 ),
 
 existing as (

@@ -128,7 +128,6 @@ def test_a_warehouse_whose_models_predate_the_state_table_rebuilds_them(make_war
     assert ensure_warehouse_models(con, TZ) is False
 
 
-
 def _models(con) -> tuple[list, list]:
     return (con.execute("select * from daily_costs order by all").fetchall(),
             con.execute("select * from conversations order by all").fetchall())
@@ -136,11 +135,10 @@ def _models(con) -> tuple[list, list]:
 
 def _rebuilt_in_full(con) -> tuple[list, list]:
     """The models the model SQL gives from all of usage_logs, as a full rebuild would store them."""
-    from usage_etl import warehouse
+    from usage_etl.warehouse_models import _model_sql
 
     def full(name: str, params: dict) -> list:
-        sql = warehouse.read_sql(name).replace("{calls}", "main.usage_logs")
-        return con.execute(f"select * from ({sql}) order by all", params).fetchall()
+        return con.execute(f"select * from ({_model_sql(name, 'main.usage_logs')}) order by all", params).fetchall()
 
     return full("select_daily_costs.sql", {"timezone": TZ}), full("select_conversations.sql", {})
 
