@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from tests.flows.conftest import groq_call, line, write
-from usage_etl import prefect_api
+from usage_etl import cli, prefect_api
 
 
 def test_the_active_profile_decides_whether_a_server_is_configured(tmp_path, monkeypatch):
@@ -87,3 +87,36 @@ def test_a_killed_command_takes_its_server_down_with_it(tmp_path):
     finally:
         proc.kill()
         proc.stderr.close()
+
+
+def _heavy_modules_when_the_server_starts(argv: list[str]) -> str:
+    """Run the CLI on argv in a fresh interpreter, with start_early replaced by a probe; print what it saw."""
+    probe = f"""
+import sys
+from usage_etl import cli, prefect_api
+seen = []
+heavy = ("sqlalchemy", "duckdb", "pydantic", "usage_etl.settings", "usage_etl.ingest_commands")
+prefect_api.start_early = lambda: seen.append([m for m in heavy if m in sys.modules])
+try:
+    cli.main({argv!r})
+except SystemExit:
+    pass
+print(seen)
+"""
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def test_a_flow_command_starts_its_server_before_importing_the_rest():
+    # the server's start is what a flow command waits for: the command's own imports (~0.8 s) go on beside it
+    assert _heavy_modules_when_the_server_starts(["-v", "ingest", "--help"]) == "[[]]"
+    assert _heavy_modules_when_the_server_starts(["report", "daily", "--help"]) == "[[]]"
+    assert _heavy_modules_when_the_server_starts(["prices", "list", "--help"]) == "[]"  # no flow, no server
+
+
+def test_the_sub_command_and_verbosity_are_read_before_the_parser_exists():
+    assert cli._peek(["-v", "backfill", "--since", "2026-10-01"]) == ("backfill", True)
+    assert cli._peek(["--verbose", "nightly"]) == ("nightly", True)
+    assert cli._peek(["prices", "list", "-v"]) == ("prices", False)  # an option of the sub-command, not the top's
+    assert cli._peek([]) == (None, False)
