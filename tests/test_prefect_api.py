@@ -1,7 +1,6 @@
 """The CLI starts Prefect's temporary API server itself, early, only when no Prefect server is configured."""
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
@@ -10,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.flows.conftest import groq_call, line, write
-from usage_etl import cli, prefect_api
+from tests.flows.conftest import cli_env
+from usage_etl import prefect_api
 
 
 def test_the_active_profile_decides_whether_a_server_is_configured(tmp_path, monkeypatch):
@@ -37,23 +36,12 @@ def test_a_configured_server_gets_the_runs_events(monkeypatch):
     assert EventsWorker._client_override is None  # only the command's own temporary server goes without events
 
 
-def _cli_env(tmp_path: Path) -> dict:
-    """The environment of a CLI run on a one-call log under tmp_path, with no Prefect server configured."""
-    raw = tmp_path / "raw"
-    write(raw, "2026/11/10/bot-1.jsonl", line(groq_call("e1", "2026-11-10T12:00:00Z")))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API_URL", "USAGE_ETL_"))}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               USAGE_ETL_DB_URL=f"sqlite:///{tmp_path / 'usage.sqlite'}", USAGE_ETL_WAREHOUSE=str(tmp_path / "w.duckdb"),
-               USAGE_ETL_RAW_LOGS=str(raw))
-    return env
-
-
 def _gone(pid: int) -> bool:
     return not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
 
 
 def test_ingest_from_the_command_line_starts_and_stops_its_own_server(tmp_path):
-    env = _cli_env(tmp_path)
+    env = cli_env(tmp_path)
     proc = subprocess.run([sys.executable, "-m", "usage_etl.cli", "-v", "ingest"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -71,7 +59,7 @@ def test_ingest_from_the_command_line_starts_and_stops_its_own_server(tmp_path):
 def test_a_killed_command_takes_its_server_down_with_it(tmp_path):
     # SIGKILL (or a SIGTERM from a scheduler) skips atexit: the server must not outlive the command anyway
     proc = subprocess.Popen([sys.executable, "-m", "usage_etl.cli", "-v", "ingest"], cwd=tmp_path,
-                            env=_cli_env(tmp_path), stderr=subprocess.PIPE, text=True)
+                            env=cli_env(tmp_path), stderr=subprocess.PIPE, text=True)
     try:
         for text in proc.stderr:
             if started := re.search(r"temporary API server on port \d+ \(pid (\d+)\)", text):
@@ -88,35 +76,3 @@ def test_a_killed_command_takes_its_server_down_with_it(tmp_path):
         proc.kill()
         proc.stderr.close()
 
-
-def _heavy_modules_when_the_server_starts(argv: list[str]) -> str:
-    """Run the CLI on argv in a fresh interpreter, with start_early replaced by a probe; print what it saw."""
-    probe = f"""
-import sys
-from usage_etl import cli, prefect_api
-seen = []
-heavy = ("sqlalchemy", "duckdb", "pydantic", "usage_etl.settings", "usage_etl.ingest_commands")
-prefect_api.start_early = lambda: seen.append([m for m in heavy if m in sys.modules])
-try:
-    cli.main({argv!r})
-except SystemExit:
-    pass
-print(seen)
-"""
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout.strip().splitlines()[-1]
-
-
-def test_a_flow_command_starts_its_server_before_importing_the_rest():
-    # the server's start is what a flow command waits for: the command's own imports (~0.8 s) go on beside it
-    assert _heavy_modules_when_the_server_starts(["-v", "ingest", "--help"]) == "[[]]"
-    assert _heavy_modules_when_the_server_starts(["report", "daily", "--help"]) == "[[]]"
-    assert _heavy_modules_when_the_server_starts(["prices", "list", "--help"]) == "[]"  # no flow, no server
-
-
-def test_the_sub_command_and_verbosity_are_read_before_the_parser_exists():
-    assert cli._peek(["-v", "backfill", "--since", "2026-10-01"]) == ("backfill", True)
-    assert cli._peek(["--verbose", "nightly"]) == ("nightly", True)
-    assert cli._peek(["prices", "list", "-v"]) == ("prices", False)  # an option of the sub-command, not the top's
-    assert cli._peek([]) == (None, False)

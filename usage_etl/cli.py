@@ -20,6 +20,8 @@ COMMAND_MODULES = (
 )
 # Sub-commands that run a Prefect flow: their temporary API server starts before the command's imports.
 FLOW_COMMANDS = frozenset({"ingest", "backfill", "nightly", "report", "reprice"})
+# Prefect's loggers that report a failed task or flow run, with its traceback.
+RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +77,17 @@ def _set_up_logging(verbose: bool) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(message)s")
     for handler in logging.getLogger().handlers:
         handler.setLevel(level)  # Prefect's loggers are at INFO and propagate here: keep the terminal to the summary
+        if not verbose:
+            handler.addFilter(_no_run_failure_reports)
+
+
+def _no_run_failure_reports(record: logging.LogRecord) -> bool:
+    """Keep Prefect's reports of a failed run off the terminal: the command reports the failure itself.
+
+    An operator's error (an unreachable database, a missing folder) is one sentence; anything else ends the command
+    with Python's traceback. Prefect's reports repeat that traceback two or three times first. -v shows them.
+    """
+    return not (record.levelno >= logging.ERROR and record.name.startswith(RUN_LOGGERS))
 
 
 if __name__ == "__main__":

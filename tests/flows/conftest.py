@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -58,3 +59,14 @@ def make_settings(tmp_path):
 
 
 SEED_COST = Decimal("0.0001517")
+
+
+def cli_env(tmp_path: Path) -> dict:
+    """The environment of a CLI run on a one-call log under tmp_path, with no Prefect server configured."""
+    raw = tmp_path / "raw"
+    write(raw, "2026/11/10/bot-1.jsonl", line(groq_call("e1", "2026-11-10T12:00:00Z")))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API_URL", "USAGE_ETL_"))}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               USAGE_ETL_DB_URL=f"sqlite:///{tmp_path / 'usage.sqlite'}", USAGE_ETL_WAREHOUSE=str(tmp_path / "w.duckdb"),
+               USAGE_ETL_RAW_LOGS=str(raw))
+    return env
