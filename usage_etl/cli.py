@@ -63,12 +63,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _peek(argv: list[str]) -> tuple[str | None, bool]:
     """Read the sub-command's name and the top level's -v before the parser (and its imports) exist."""
-    top = []
-    for arg in argv:
+    for i, arg in enumerate(argv):
         if not arg.startswith("-"):
-            return arg, bool({"-v", "--verbose"} & set(top))
-        top.append(arg)
-    return None, bool({"-v", "--verbose"} & set(top))
+            return arg, bool({"-v", "--verbose"} & set(argv[:i]))
+    return None, bool({"-v", "--verbose"} & set(argv))
 
 
 def _set_up_logging(verbose: bool) -> None:
