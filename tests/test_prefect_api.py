@@ -75,4 +75,3 @@ def test_a_killed_command_takes_its_server_down_with_it(tmp_path):
     finally:
         proc.kill()
         proc.stderr.close()
-

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import gzip
-import os
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
