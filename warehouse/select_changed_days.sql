@@ -14,7 +14,7 @@ hour_days as (
 ),
 
 final as (
-    select distinct day from hour_days
+    select day from hour_days
 )
 
 select * from final
