@@ -108,6 +108,13 @@ def drop_db(name: str) -> None:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+def discard_run(work: Path, db: str) -> None:
+    """Drop a measured run's database and delete its warehouse files."""
+    drop_db(db)
+    for path in work.glob(f"{db}.duckdb*"):
+        path.unlink()
+
+
 def measure_floor(raw: Path, work: Path, select: str, columns: str) -> float:
     """Bare DuckDB scan of the fields + COPY of the rows into an unindexed PostgreSQL table; wall seconds."""
     db = create_db()
@@ -127,6 +134,7 @@ def measure_floor(raw: Path, work: Path, select: str, columns: str) -> float:
         return time.perf_counter() - start
     finally:
         drop_db(db)
+        (work / "floor.csv").unlink(missing_ok=True)
 
 
 def run_command(args: list[str], env: dict) -> tuple[float, int, str]:
@@ -160,7 +168,7 @@ def measured_ingest(work: Path, raw: Path, args: list[str]) -> tuple[float, int,
     try:
         return run_command(args, run_env(work, raw, db))
     finally:
-        drop_db(db)
+        discard_run(work, db)
 
 
 def _kept_notes(out: Path) -> str:
@@ -219,7 +227,7 @@ def main() -> None:
         bn, bn_rss, bn_out = run_command(["backfill", "--since", first, "--until", last], env)
         bf, bf_rss, _ = run_command(["backfill", "--since", middle, "--until", middle], env)
     finally:
-        drop_db(db)
+        discard_run(work, db)
     print(f"backfill 1 day {b1:.1f}s {b1_rss} MB; {args.backfill_days} days {bn:.1f}s {bn_rss} MB; "
           f"1 day into the full warehouse {bf:.1f}s {bf_rss} MB")
 
